@@ -1,0 +1,395 @@
+"""The one module with backend-specific code.
+
+Everything else in xpnet is written against the Python Array API standard and
+receives its namespace ``xp`` from :func:`namespace_of`. This module holds what
+the standard leaves out:
+
+* turning a backend name (``"cupy"``) or module into an Array API namespace,
+  with an error that names the pip extra when the library is missing;
+* device lookup and checks (``"cupy"`` without a CUDA device fails here);
+* moving arrays between libraries (DLPack where it works, a host copy where not)
+  and back to NumPy;
+* waiting for asynchronous devices, and materialising lazy (Dask) arrays.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+__all__ = [
+    "BACKENDS",
+    "BackendUnavailableError",
+    "backend_name",
+    "check_same_namespace_and_device",
+    "device_of",
+    "get_namespace",
+    "is_lazy",
+    "materialize",
+    "namespace_of",
+    "resolve_device",
+    "resolve_dtype",
+    "synchronize",
+    "to_backend",
+    "to_numpy",
+]
+
+#: Backend names accepted by ``backend=``.
+BACKENDS: tuple[str, ...] = ("numpy", "cupy", "torch", "jax", "dask", "array_api_strict")
+
+# pip extra that installs each backend (``pip install "xpnet[EXTRA]"``).
+_EXTRAS = {
+    "cupy": "cuda12",  # or cuda13, for CUDA 13 drivers
+    "torch": "torch",
+    "jax": "jax",
+    "dask": "dask",
+    "array_api_strict": "test",
+}
+
+
+class BackendUnavailableError(ImportError):
+    """A backend was asked for by name but cannot be used on this machine."""
+
+
+def _install_hint(name: str) -> str:
+    if name == "cupy":
+        return (
+            'install CuPy for your CUDA version: pip install "xpnet[cuda12]" '
+            '(CUDA 12) or pip install "xpnet[cuda13]" (CUDA 13)'
+        )
+    return f'install it with: pip install "xpnet[{_EXTRAS[name]}]"'
+
+
+def _import(name: str, module: str) -> ModuleType:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            f"backend={name!r} was requested but {module!r} cannot be imported ({exc}); "
+            f"{_install_hint(name)}, or pick another backend from {list(BACKENDS)}"
+        ) from exc
+
+
+def get_namespace(backend: str | ModuleType) -> ModuleType:
+    """Return the Array API namespace for a backend name or module.
+
+    Parameters
+    ----------
+    backend : str or module
+        One of :data:`BACKENDS`, or a module such as ``numpy``, ``torch``,
+        ``cupy``, ``jax.numpy``, ``dask.array`` or ``array_api_strict``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the valid ones).
+    BackendUnavailableError
+        When the library is not installed, or ``"cupy"`` finds no CUDA device.
+    """
+    if isinstance(backend, ModuleType):
+        probe = getattr(backend, "asarray", None)
+        if probe is None:
+            raise TypeError(
+                f"backend={backend.__name__!r} is a module without 'asarray', so it is not an "
+                f"array library; pass one of {list(BACKENDS)} or an Array API namespace"
+            )
+        return array_api_compat.array_namespace(probe(0.0))
+    if not isinstance(backend, str):
+        raise TypeError(
+            f"backend must be a name from {list(BACKENDS)} or a namespace module, "
+            f"got {type(backend).__name__}"
+        )
+    name = backend.lower()
+    if name == "numpy":
+        return array_api_compat.array_namespace(np.asarray(0.0))
+    if name == "cupy":
+        cp = _import(name, "cupy")
+        try:
+            count = cp.cuda.runtime.getDeviceCount()
+        except Exception as exc:  # CUDARuntimeError when no driver is present
+            raise BackendUnavailableError(
+                f"backend='cupy' was requested but CUDA reports no usable device ({exc}); "
+                "run on a machine with an NVIDIA GPU and driver, or use backend='numpy'"
+            ) from exc
+        if count == 0:
+            raise BackendUnavailableError(
+                "backend='cupy' was requested but CUDA reports 0 devices; run on a machine "
+                "with an NVIDIA GPU, or use backend='numpy'"
+            )
+        import array_api_compat.cupy as xp_cupy
+
+        return xp_cupy
+    if name == "torch":
+        _import(name, "torch")
+        import array_api_compat.torch as xp_torch
+
+        return xp_torch
+    if name == "jax":
+        return _import(name, "jax.numpy")
+    if name == "dask":
+        _import(name, "dask.array")
+        import array_api_compat.dask.array as xp_dask
+
+        return xp_dask
+    if name == "array_api_strict":
+        return _import(name, "array_api_strict")
+    raise ValueError(
+        f"backend={backend!r} is not a known backend; expected one of {list(BACKENDS)} "
+        "or an Array API namespace module"
+    )
+
+
+def namespace_of(*arrays: Any, names: tuple[str, ...] | None = None) -> ModuleType:
+    """Array API namespace shared by ``arrays``; a clear error when they mix libraries.
+
+    ``names`` labels the arrays in the error message (``("X", "W1")``).
+    """
+    try:
+        return array_api_compat.array_namespace(*arrays)
+    except TypeError as exc:
+        seen = []
+        labels = names or tuple(f"argument {i}" for i in range(len(arrays)))
+        for label, a in zip(labels, arrays):
+            seen.append(f"{label}: {type(a).__module__}.{type(a).__name__}")
+        raise TypeError(
+            "arrays from different libraries were passed in one call ("
+            + ", ".join(seen)
+            + "); put them all on one backend first, e.g. with xpnet.to_backend(a, backend)"
+            f" [{exc}]"
+        ) from exc
+
+
+def backend_name(xp: ModuleType) -> str:
+    """Short name of a namespace: 'numpy', 'cupy', 'torch', 'jax', 'dask' or 'array_api_strict'."""
+    if array_api_compat.is_numpy_namespace(xp):
+        return "numpy"
+    if array_api_compat.is_cupy_namespace(xp):
+        return "cupy"
+    if array_api_compat.is_torch_namespace(xp):
+        return "torch"
+    if array_api_compat.is_jax_namespace(xp):
+        return "jax"
+    if array_api_compat.is_dask_namespace(xp):
+        return "dask"
+    if array_api_compat.is_array_api_strict_namespace(xp):
+        return "array_api_strict"
+    return getattr(xp, "__name__", repr(xp))
+
+
+def is_lazy(xp: ModuleType) -> bool:
+    """True for namespaces whose arrays are task graphs (Dask)."""
+    return array_api_compat.is_dask_namespace(xp)
+
+
+def device_of(x: Any) -> Any:
+    """The device of an array (``array_api_compat.device``)."""
+    return array_api_compat.device(x)
+
+
+def resolve_device(xp: ModuleType, device: Any) -> Any:
+    """Turn a user's ``device=`` into the namespace's device object (``None`` = default).
+
+    Strings are accepted everywhere: ``"cuda:1"`` for torch, an integer id or
+    ``"cuda:0"`` for CuPy, ``"device1"`` for array_api_strict.
+    """
+    name = backend_name(xp)
+    default = xp.__array_namespace_info__().default_device()
+    if device is None:
+        return default
+    if name == "array_api_strict" and isinstance(device, str):
+        import array_api_strict
+
+        return array_api_strict.Device(device)
+    if name == "torch" and isinstance(device, str):
+        import torch
+
+        return torch.device(device)
+    if name == "cupy":
+        import cupy
+
+        if isinstance(device, str):
+            device = int(device.split(":")[-1]) if ":" in device else int(device)
+        if isinstance(device, int):
+            return cupy.cuda.Device(device)
+        return device
+    if name == "jax" and isinstance(device, str):
+        import jax
+
+        platform, _, idx = device.partition(":")
+        return jax.devices(platform)[int(idx or 0)]
+    if name in ("numpy", "dask") and device not in ("cpu", default):
+        raise ValueError(
+            f"device={device!r} is not available on backend={name!r}, which runs on the "
+            "host CPU only; pass device=None or device='cpu'"
+        )
+    if name in ("numpy", "dask"):
+        return default
+    return device
+
+
+def resolve_dtype(xp: ModuleType, dtype: Any) -> Any:
+    """Turn ``"float32"``/``"float64"`` or a dtype object into the namespace's dtype."""
+    if isinstance(dtype, str):
+        if dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype={dtype!r} is not supported; use 'float32' or 'float64'")
+        out = getattr(xp, dtype)
+    else:
+        try:
+            name = np.dtype(dtype).name if not hasattr(dtype, "kind") else None
+        except TypeError:
+            name = None
+        if name in ("float32", "float64"):
+            out = getattr(xp, name)
+        elif dtype in (xp.float32, xp.float64):
+            out = dtype
+        else:
+            raise ValueError(
+                f"dtype={dtype!r} is not supported; use 'float32' or 'float64' "
+                "(or the backend's float32/float64 dtype object)"
+            )
+    if backend_name(xp) == "jax" and out == xp.float64:
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            raise ValueError(
+                "dtype='float64' on backend='jax' needs 64-bit mode, which is off, so JAX "
+                "would silently compute in float32; call "
+                "jax.config.update('jax_enable_x64', True) first, or use dtype='float32'"
+            )
+    return out
+
+
+def _same_library(x: Any, xp: ModuleType) -> bool:
+    if not array_api_compat.is_array_api_obj(x):
+        return False
+    try:
+        return array_api_compat.array_namespace(x) is xp
+    except TypeError:
+        return False
+
+
+def to_backend(x: Any, xp: ModuleType, *, device: Any = None, dtype: Any = None) -> Any:
+    """Place ``x`` (any array or nested sequence) on namespace ``xp`` and ``device``.
+
+    Arrays already in ``xp`` are moved only if their device differs. Arrays of
+    another library go through DLPack when both sides support it on the same
+    device, and through a host NumPy copy otherwise (CPU <-> GPU).
+    """
+    if _same_library(x, xp):
+        if device is not None and device_of(x) != device:
+            x = array_api_compat.to_device(x, device)
+        if dtype is not None and x.dtype != dtype:
+            x = xp.astype(x, dtype)
+        return x
+    if not array_api_compat.is_array_api_obj(x):
+        x = np.asarray(x)  # lists and scalars: NumPy's dtype rules (float64), not the backend's
+    if not array_api_compat.is_numpy_array(x):
+        if backend_name(xp) in ("torch", "jax", "cupy"):
+            try:
+                y = xp.from_dlpack(x)
+                if device is None or device_of(y) == device:
+                    return to_backend(y, xp, device=device, dtype=dtype)
+            except Exception:  # noqa: BLE001 - any DLPack refusal falls back to the host copy
+                pass
+        x = to_numpy(x)
+    if backend_name(xp) == "dask":
+        import dask.array as da
+
+        arr = da.from_array(np.asarray(x), chunks="auto")
+        return arr if dtype is None else xp.astype(arr, dtype)
+    return xp.asarray(x, dtype=dtype, device=device)
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """Copy any supported array to a host NumPy array (computing Dask graphs)."""
+    if isinstance(x, np.ndarray):
+        return x
+    if array_api_compat.is_cupy_array(x):
+        return x.get()
+    if array_api_compat.is_torch_array(x):
+        return x.detach().cpu().numpy()
+    if array_api_compat.is_dask_array(x):
+        return np.asarray(x.compute())
+    if _is_strict_array(x):
+        import array_api_strict
+
+        return np.asarray(array_api_compat.to_device(x, array_api_strict.Device("CPU_DEVICE")))
+    return np.asarray(x)
+
+
+def check_same_namespace_and_device(
+    arrays: dict[str, Any],
+) -> tuple[ModuleType, Any]:
+    """Namespace and device shared by named arrays, or an error naming the odd one out."""
+    names = tuple(arrays)
+    values = tuple(arrays.values())
+    xp = namespace_of(*values, names=names)
+    first_name, first = names[0], values[0]
+    dev = device_of(first)
+    for name, a in zip(names[1:], values[1:]):
+        d = device_of(a)
+        if d != dev:
+            raise ValueError(
+                f"{name} is on device {d!r} but {first_name} is on device {dev!r}; arrays in "
+                "one call must share a device: move them with "
+                "xpnet.to_backend(a, backend, device=...)"
+            )
+    return xp, dev
+
+
+
+def synchronize(x: Any) -> None:
+    """Block until the device work that produces ``x`` (an array or a dict/tuple of them) is done.
+
+    Benchmarks call this before stopping a timer: CuPy, torch-CUDA and JAX return
+    before the device has finished.
+    """
+    leaves = list(x.values()) if isinstance(x, dict) else x if isinstance(x, list | tuple) else [x]
+    for leaf in leaves:
+        if array_api_compat.is_cupy_array(leaf):
+            import cupy
+
+            cupy.cuda.get_current_stream().synchronize()
+            return
+        if array_api_compat.is_torch_array(leaf):
+            if leaf.device.type == "cuda":
+                import torch
+
+                torch.cuda.synchronize(leaf.device)
+            return
+        if array_api_compat.is_jax_array(leaf):
+            leaf.block_until_ready()
+
+
+def materialize(*trees: Any) -> tuple[Any, ...]:
+    """Compute lazy arrays so the next iteration starts from small, concrete values.
+
+    For Dask, each dict of arrays (parameters) and each bare array (the cost) is
+    computed together in one graph pass and wrapped back as single-chunk Dask
+    arrays, so the task graph does not grow with the iteration count. Other
+    namespaces are returned unchanged.
+    """
+    flat: list[Any] = []
+    for t in trees:
+        flat.extend(t.values() if isinstance(t, dict) else [t])
+    if not any(array_api_compat.is_dask_array(a) for a in flat):
+        return trees
+    import dask
+    import dask.array as da
+
+    computed = iter(dask.compute(*flat))
+    out = []
+    for t in trees:
+        if isinstance(t, dict):
+            out.append({k: da.from_array(next(computed)) for k in t})
+        else:
+            out.append(da.from_array(np.asarray(next(computed))))
+    return tuple(out)
+
+
+def _is_strict_array(x: Any) -> bool:
+    return type(x).__module__.startswith("array_api_strict")

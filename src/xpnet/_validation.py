@@ -1,0 +1,260 @@
+"""Input checks for the public API.
+
+Every error names the argument, what was seen, what was expected and the fix.
+Shape, dtype, name and device checks read only metadata. The value checks
+(:func:`check_finite`, :func:`check_labels`) reduce the array to one boolean,
+which synchronises a GPU and computes a Dask graph; they therefore run once at
+the boundary of ``fit``/``predict``/``score``/``cost``, never inside forward or
+backward propagation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from numbers import Integral, Real
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from ._backend import to_numpy
+from .activations import Activation, get_activation
+
+Array = Any
+
+
+def check_name(arg: str, value: Any, valid: Sequence[str]) -> str:
+    """``value`` must be one of ``valid``."""
+    if not isinstance(value, str) or value not in valid:
+        raise ValueError(f"{arg}={value!r} is not known; expected one of {list(valid)}")
+    return value
+
+
+def check_positive(arg: str, value: Any, *, integer: bool = False) -> Any:
+    """A strictly positive number (an int when ``integer``)."""
+    kind = Integral if integer else Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError(
+            f"{arg} must be a positive {'integer' if integer else 'number'}, "
+            f"got {value!r} of type {type(value).__name__}"
+        )
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{arg} must be positive and finite, got {value!r}; e.g. {arg}=0.01")
+    return value
+
+
+def check_nonnegative(arg: str, value: Any) -> float:
+    """A finite number >= 0 (the L2 strength λ)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{arg} must be a number >= 0, got {value!r} ({type(value).__name__})")
+    if not (value >= 0 and math.isfinite(value)):
+        raise ValueError(f"{arg} must be finite and >= 0, got {value!r}; use {arg}=0.0 for none")
+    return float(value)
+
+
+def check_layer_dims(layer_dims: Any) -> list[int]:
+    """``[n_x, n[1], ..., n[L]]``: at least two positive integers."""
+    try:
+        dims = list(layer_dims)
+    except TypeError:
+        raise TypeError(
+            f"layer_dims must be a sequence of layer sizes like [n_x, n_h, 1], "
+            f"got {layer_dims!r}"
+        ) from None
+    if len(dims) < 2 or not all(
+        isinstance(n, Integral) and not isinstance(n, bool) and n > 0 for n in dims
+    ):
+        raise ValueError(
+            f"layer_dims={dims!r} must hold at least two positive integers, input size "
+            "first and output size last, e.g. [12288, 20, 7, 5, 1]"
+        )
+    return [int(n) for n in dims]
+
+
+def check_matrix(a: Array, arg: str, meaning: str) -> None:
+    """``a`` must be 2-D; rank-1 arrays are the course's classic bug and are refused."""
+    shape = tuple(a.shape)
+    if len(shape) == 2:
+        return
+    if len(shape) == 1:
+        raise ValueError(
+            f"{arg} has shape {shape}, a rank-1 array; {arg} must be 2-D {meaning}. "
+            f"Rank-1 arrays broadcast into wrong shapes silently: reshape it explicitly, "
+            f"e.g. {arg}.reshape(1, -1) for a row or {arg}.reshape(-1, 1) for a column"
+        )
+    raise ValueError(f"{arg} has shape {shape} ({len(shape)}-D); {arg} must be 2-D {meaning}")
+
+
+def check_X(X: Array, n_x: int | None, *, arg: str = "X") -> None:
+    """X must be (n_x, m): one column per example, m >= 1."""
+    check_matrix(X, arg, "(n_x, m), one column per example")
+    rows, m = X.shape
+    if n_x is not None and rows != n_x:
+        hint = (
+            f"; it looks transposed (m examples in rows): pass {arg}.T"
+            if m == n_x
+            else (f"; flatten each example to a column first, {arg} = {arg}.reshape(-1, m)")
+        )
+        raise ValueError(
+            f"{arg} has shape {tuple(X.shape)} but layer_dims[0] (n_x) is {n_x}: "
+            f"{arg} must be (n_x, m) = ({n_x}, m){hint}"
+        )
+    if m == 0:
+        raise ValueError(
+            f"{arg} has shape {tuple(X.shape)}, with m = 0 examples; pass at least one column"
+        )
+
+
+def check_Y(Y: Array, m: int | None, *, arg: str = "Y") -> None:
+    """Y must be (1, m) with the same m as X."""
+    shape = tuple(Y.shape)
+    if len(shape) == 1:
+        raise ValueError(
+            f"{arg} has shape {shape}, a rank-1 array; {arg} must be a (1, m) row of 0/1 "
+            f"labels: pass {arg}.reshape(1, -1)"
+        )
+    check_matrix(Y, arg, "(1, m), a row of 0/1 labels")
+    if shape[0] != 1:
+        if shape[1] == 1:
+            fix = f"it is a column: pass {arg}.T"
+        else:
+            fix = (
+                "xpnet does binary classification with one output unit; pass the labels of "
+                "the positive class as a single row (one-hot labels are not supported)"
+            )
+        raise ValueError(f"{arg} has shape {shape}; {arg} must be (1, m): {fix}")
+    if m is not None and shape[1] != m:
+        raise ValueError(
+            f"{arg} has shape {shape} but X has m = {m} examples (columns); X and {arg} must "
+            f"have the same number of columns, {arg} of shape (1, {m})"
+        )
+
+
+def check_params(params: Mapping[str, Array], layer_dims: Sequence[int] | None = None) -> int:
+    """Parameters {"W1", "b1", ..., "WL", "bL"} that chain: W{l} (n[l], n[l-1]), b{l} (n[l], 1).
+
+    Returns L, the number of layers.
+    """
+    if not isinstance(params, Mapping):
+        raise TypeError(
+            f"params must be a dict {{'W1', 'b1', ...}}, got {type(params).__name__}"
+        )
+    L = sum(1 for k in params if isinstance(k, str) and k.startswith("W"))
+    if L == 0:
+        raise ValueError(f"params has keys {sorted(params)}; expected 'W1', 'b1', ..., 'WL', 'bL'")
+    expected = {f"{p}{l}" for l in range(1, L + 1) for p in "Wb"}
+    missing = sorted(expected - set(params))
+    extra = sorted(set(params) - expected)
+    if missing or extra:
+        raise ValueError(
+            f"params has keys {sorted(params)}: missing {missing}, unexpected {extra}; "
+            f"a {L}-layer network needs exactly {sorted(expected)}"
+        )
+    if layer_dims is not None and len(layer_dims) - 1 != L:
+        raise ValueError(
+            f"params describe {L} layers but layer_dims={list(layer_dims)} has "
+            f"{len(layer_dims) - 1}; pass parameters for every layer"
+        )
+    for l in range(1, L + 1):
+        W, b = params[f"W{l}"], params[f"b{l}"]
+        check_matrix(W, f"params['W{l}']", "(n[l], n[l-1])")
+        check_matrix(b, f"params['b{l}']", "(n[l], 1), a column")
+        if layer_dims is not None:
+            want = (layer_dims[l], layer_dims[l - 1])
+            if tuple(W.shape) != want:
+                raise ValueError(
+                    f"params['W{l}'] has shape {tuple(W.shape)} but layer_dims gives "
+                    f"(n[{l}], n[{l - 1}]) = {want}; fix the parameters or layer_dims"
+                )
+        elif l > 1 and W.shape[1] != params[f"W{l - 1}"].shape[0]:
+            raise ValueError(
+                f"params['W{l}'] has shape {tuple(W.shape)} but params['W{l - 1}'] has "
+                f"{tuple(params[f'W{l - 1}'].shape)}: W{l} must have n[{l - 1}] = "
+                f"{params[f'W{l - 1}'].shape[0]} columns, so the layers chain"
+            )
+        if tuple(b.shape) != (W.shape[0], 1):
+            raise ValueError(
+                f"params['b{l}'] has shape {tuple(b.shape)}; expected (n[{l}], 1) = "
+                f"({W.shape[0]}, 1), a column matching W{l}"
+            )
+    return L
+
+
+def check_activations(activations: Any, L: int) -> list[Activation]:
+    """One activation per layer, by name or :class:`Activation`."""
+    if isinstance(activations, str | Activation) or not isinstance(activations, Sequence):
+        raise TypeError(
+            f"activations must be a list with one activation per layer ({L} here), e.g. "
+            f"{['relu'] * (L - 1) + ['sigmoid']}; got {activations!r}"
+        )
+    if len(activations) != L:
+        raise ValueError(
+            f"activations has {len(activations)} entries but the network has {L} layers; "
+            f"give one per layer, e.g. {['relu'] * (L - 1) + ['sigmoid']}"
+        )
+    acts = [get_activation(a) for a in activations]
+    if acts[-1].name != "sigmoid":
+        raise ValueError(
+            f"the output activation is {acts[-1].name!r}; the binary cross-entropy cost and "
+            "its output error dZ[L] = A[L] - Y need activations[-1] == 'sigmoid'"
+        )
+    return acts
+
+
+def is_floating(xp: ModuleType, a: Array) -> bool:
+    return xp.isdtype(a.dtype, "real floating")
+
+
+def check_dtype_match(arrays: Mapping[str, Array], xp: ModuleType) -> Any:
+    """All arrays share one real floating dtype (float32 or float64); returns it."""
+    items = list(arrays.items())
+    first_name, first = items[0]
+    for name, a in items:
+        if not is_floating(xp, a):
+            raise TypeError(
+                f"{name} has dtype {a.dtype}; expected float32 or float64. Convert it, "
+                f"e.g. xp.astype({name}, xp.float64)"
+            )
+        if a.dtype != first.dtype:
+            raise TypeError(
+                f"{name} has dtype {a.dtype} but {first_name} has {first.dtype}; "
+                "all arrays in one call must share a dtype: cast one with xp.astype"
+            )
+    return first.dtype
+
+
+def as_float(X: Array, xp: ModuleType, dtype: Any, *, arg: str = "X") -> Array:
+    """The documented conversion rule for input data.
+
+    Integer and boolean X (e.g. uint8 pixels, True/False features) are converted
+    to ``dtype`` by value (True -> 1.0). Floating X of another precision is cast
+    to ``dtype``. Complex X is refused.
+    """
+    if xp.isdtype(X.dtype, "complex floating"):
+        raise TypeError(f"{arg} has complex dtype {X.dtype}; expected real numbers")
+    if X.dtype != dtype:
+        return xp.astype(X, dtype)
+    return X
+
+
+def check_finite(arrays: Mapping[str, Array], xp: ModuleType) -> None:
+    """No NaN or inf in any array (one reduction each; boundary use only)."""
+    for name, a in arrays.items():
+        if not bool(xp.all(xp.isfinite(a))):
+            bad = int(xp.sum(xp.astype(~xp.isfinite(a), xp.int64)))
+            raise ValueError(
+                f"{name} contains {bad} NaN or infinite value(s); clean or impute them "
+                "before training (e.g. drop those examples)"
+            )
+
+
+def check_labels(Y: Array, xp: ModuleType, *, arg: str = "Y") -> None:
+    """Labels are exactly 0 or 1 (boundary use only)."""
+    if not bool(xp.all((Y == 0) | (Y == 1))):
+        y = to_numpy(Y)
+        bad = np.unique(y[(y != 0) & (y != 1)])[:5].tolist()
+        raise ValueError(
+            f"{arg} must hold binary labels 0 and 1 only, but it contains {bad}; map your "
+            f"classes to 0/1, e.g. {arg} = ({arg} == positive_class)"
+        )

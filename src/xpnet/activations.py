@@ -1,0 +1,152 @@
+"""Activation functions g and their derivatives g', in one table.
+
+Each entry of :data:`ACTIVATIONS` maps a name to an :class:`Activation`, a pair of
+pure functions ``(g, g')`` of the pre-activation ``Z`` (any shape, e.g.
+``(n[l], m)``). They use only the Array API namespace ``xp`` they are given,
+never update in place, and never branch in Python on array values.
+
+==============  =====================================  ==================================
+name            g(Z)                                   g'(Z)
+==============  =====================================  ==================================
+sigmoid         σ(Z) = 1 / (1 + e^(-Z))                σ(Z) (1 - σ(Z))
+tanh            tanh(Z)                                1 - tanh(Z)^2
+relu            max(0, Z)                              1 if Z > 0 else 0
+leaky_relu      max(slope·Z, Z), slope = 0.01          1 if Z > 0 else slope
+linear          Z                                      1
+==============  =====================================  ==================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+__all__ = ["ACTIVATIONS", "Activation", "get_activation", "leaky_relu", "sigmoid"]
+
+Array = Any
+
+
+def sigmoid(Z: Array, *, xp: ModuleType) -> Array:
+    """σ(Z) = 1 / (1 + e^(-Z)), computed without overflow for any Z.
+
+    With E = e^(-|Z|) (always in (0, 1]): σ(Z) = 1 / (1 + E) for Z >= 0 and
+    E / (1 + E) for Z < 0. Neither branch exponentiates a positive number.
+    """
+    E = xp.exp(-xp.abs(Z))
+    return xp.where(Z >= 0, 1 / (1 + E), E / (1 + E))
+
+
+def _sigmoid_prime(Z: Array, *, xp: ModuleType) -> Array:
+    """σ'(Z) = σ(Z) (1 - σ(Z))."""
+    s = sigmoid(Z, xp=xp)
+    return s * (1 - s)
+
+
+def _tanh(Z: Array, *, xp: ModuleType) -> Array:
+    """tanh(Z)."""
+    return xp.tanh(Z)
+
+
+def _tanh_prime(Z: Array, *, xp: ModuleType) -> Array:
+    """tanh'(Z) = 1 - tanh(Z)^2 (the course's ``1 - np.power(A1, 2)``)."""
+    T = xp.tanh(Z)
+    return 1 - T * T
+
+
+def _relu(Z: Array, *, xp: ModuleType) -> Array:
+    """ReLU(Z) = max(0, Z)."""
+    return xp.where(Z > 0, Z, xp.zeros_like(Z))
+
+
+def _relu_prime(Z: Array, *, xp: ModuleType) -> Array:
+    """ReLU'(Z) = 1 where Z > 0, else 0 (the subgradient 0 is taken at Z = 0)."""
+    return xp.where(Z > 0, xp.ones_like(Z), xp.zeros_like(Z))
+
+
+def _leaky_relu(Z: Array, *, xp: ModuleType, slope: float = 0.01) -> Array:
+    """LeakyReLU(Z) = Z where Z > 0, else slope·Z."""
+    return xp.where(Z > 0, Z, slope * Z)
+
+
+def _leaky_relu_prime(Z: Array, *, xp: ModuleType, slope: float = 0.01) -> Array:
+    """LeakyReLU'(Z) = 1 where Z > 0, else slope."""
+    return xp.where(Z > 0, xp.ones_like(Z), xp.full_like(Z, slope))
+
+
+def _linear(Z: Array, *, xp: ModuleType) -> Array:
+    """Identity: g(Z) = Z."""
+    return Z
+
+
+def _linear_prime(Z: Array, *, xp: ModuleType) -> Array:
+    """g'(Z) = 1."""
+    return xp.ones_like(Z)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation g and its derivative g', both pure functions of Z.
+
+    ``params`` holds fixed keyword arguments (the leaky ReLU's ``slope``).
+    Call ``act.g(Z, xp=xp)`` and ``act.dg(Z, xp=xp)``.
+    """
+
+    name: str
+    fn: Callable[..., Array] = field(repr=False)
+    derivative: Callable[..., Array] = field(repr=False)
+    params: tuple[tuple[str, float], ...] = ()
+
+    def g(self, Z: Array, *, xp: ModuleType) -> Array:
+        return self.fn(Z, xp=xp, **dict(self.params))
+
+    def dg(self, Z: Array, *, xp: ModuleType) -> Array:
+        return self.derivative(Z, xp=xp, **dict(self.params))
+
+    def to_spec(self) -> str | dict[str, Any]:
+        """JSON-friendly description, inverted by :func:`get_activation`."""
+        return {"name": self.name, **dict(self.params)} if self.params else self.name
+
+
+def leaky_relu(slope: float = 0.01) -> Activation:
+    """A leaky ReLU with the given negative-side slope (0.01 by default)."""
+    slope = float(slope)
+    if not 0 <= slope < 1:
+        raise ValueError(f"leaky_relu slope={slope} must satisfy 0 <= slope < 1, e.g. 0.01")
+    return Activation("leaky_relu", _leaky_relu, _leaky_relu_prime, (("slope", slope),))
+
+
+#: name -> Activation: the single table of activations and their derivatives.
+ACTIVATIONS: dict[str, Activation] = {
+    "sigmoid": Activation("sigmoid", sigmoid, _sigmoid_prime),
+    "tanh": Activation("tanh", _tanh, _tanh_prime),
+    "relu": Activation("relu", _relu, _relu_prime),
+    "leaky_relu": leaky_relu(0.01),
+    "linear": Activation("linear", _linear, _linear_prime),
+}
+
+
+def get_activation(spec: str | Activation | dict[str, Any]) -> Activation:
+    """Look up an activation by name, pass an :class:`Activation` through, or
+    rebuild one from its :meth:`Activation.to_spec` dict (``{"name": "leaky_relu",
+    "slope": 0.2}``)."""
+    if isinstance(spec, Activation):
+        return spec
+    if isinstance(spec, dict):
+        spec = dict(spec)
+        name = spec.pop("name", None)
+        if name == "leaky_relu":
+            return leaky_relu(**spec)
+        if name in ACTIVATIONS and not spec:
+            return ACTIVATIONS[name]
+        raise ValueError(
+            f"activation spec {spec!r} with name={name!r} is not valid; expected one of "
+            f"{sorted(ACTIVATIONS)} (only 'leaky_relu' takes a parameter, 'slope')"
+        )
+    if isinstance(spec, str) and spec in ACTIVATIONS:
+        return ACTIVATIONS[spec]
+    raise ValueError(
+        f"activation {spec!r} is not known; expected one of {sorted(ACTIVATIONS)}, "
+        "or xpnet.activations.leaky_relu(slope) for another leaky slope"
+    )

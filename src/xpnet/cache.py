@@ -1,0 +1,31 @@
+"""The per-layer cache that forward propagation keeps for the backward step."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from .activations import Activation
+
+__all__ = ["LayerCache"]
+
+
+class LayerCache(NamedTuple):
+    """What layer l's backward step needs, as in the course's ``(linear_cache, activation_cache)``.
+
+    Attributes
+    ----------
+    A_prev : (n[l-1], m) array
+        The layer's input A[l-1] (A[0] = X).
+    W : (n[l], n[l-1]) array
+    b : (n[l], 1) array
+    Z : (n[l], m) array
+        Z[l] = W[l] A[l-1] + b[l].
+    activation : Activation
+        g[l], whose derivative g'[l](Z[l]) the backward step uses.
+    """
+
+    A_prev: Any
+    W: Any
+    b: Any
+    Z: Any
+    activation: Activation

@@ -1,0 +1,120 @@
+"""Data sets of the course, as NumPy arrays in the course layout X (n_x, m), Y (1, m).
+
+Nothing is downloaded: the planar data and the synthetic data are generated, and
+the course's HDF5 image files are read from a path the user gives.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+__all__ = ["load_h5_images", "make_synthetic", "planar_flower"]
+
+
+def planar_flower(m: int = 400, a: float = 4.0, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The week-3 planar "flower": two interleaved petals of classes 0 and 1.
+
+    For class j in {0, 1}, with N = m / 2 points each:
+    θ = linspace(3.12 j, 3.12 (j + 1), N) + 0.2·ε₁,  r = a sin(4θ) + 0.2·ε₂,
+    x = (r sin θ, r cos θ), ε ~ N(0, 1).
+
+    The noise is drawn from ``numpy.random.RandomState(seed)``, the stream behind
+    NumPy's legacy global ``np.random.seed``, in the course's order (θ noise,
+    then r noise, class 0 then class 1). ``seed=1`` reproduces the course's data.
+    The global random state is not touched.
+
+    Returns
+    -------
+    X : (2, m) float64
+    Y : (1, m) float64, half 0 and half 1
+    """
+    if m < 2 or m % 2:
+        raise ValueError(f"m={m} must be an even number >= 2 (half the points per class)")
+    rng = np.random.RandomState(seed)
+    N = m // 2
+    X = np.zeros((m, 2))
+    Y = np.zeros((m, 1))
+    for j in range(2):
+        rows = slice(N * j, N * (j + 1))
+        theta = np.linspace(j * 3.12, (j + 1) * 3.12, N) + rng.randn(N) * 0.2
+        r = a * np.sin(4 * theta) + rng.randn(N) * 0.2
+        X[rows, 0] = r * np.sin(theta)
+        X[rows, 1] = r * np.cos(theta)
+        Y[rows, 0] = j
+    return X.T.copy(), Y.T.copy()
+
+
+def make_synthetic(
+    m: int = 1000, n_x: int = 10, *, noise: float = 0.5, seed: int = 0, dtype: Any = np.float64
+) -> tuple[np.ndarray, np.ndarray]:
+    """Linearly separable data plus label noise: X ~ N(0, 1) of shape (n_x, m),
+    y = 1 where wᵀx / √n_x + noise·ε > 0 for a random unit-scale w.
+
+    Returns X (n_x, m) and Y (1, m) in ``dtype``.
+    """
+    if m < 1 or n_x < 1:
+        raise ValueError(f"m={m} and n_x={n_x} must both be >= 1")
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal((1, n_x))
+    X = rng.standard_normal((n_x, m))
+    logits = w @ X / np.sqrt(n_x) + noise * rng.standard_normal((1, m))
+    return X.astype(dtype), (logits > 0).astype(dtype)
+
+
+def _pick_key(keys: list[str], suffix: str, given: str | None, path: str) -> str:
+    if given is not None:
+        if given not in keys:
+            raise KeyError(f"{path} has no dataset {given!r}; it holds {keys}")
+        return given
+    found = [k for k in keys if k.endswith(suffix)]
+    if len(found) != 1:
+        raise KeyError(
+            f"{path}: cannot tell which dataset holds the {suffix[1:]} values among {keys}; "
+            f"pass {'x_key' if suffix == '_x' else 'y_key'}=..."
+        )
+    return found[0]
+
+
+def load_h5_images(
+    path: str | os.PathLike[str], *, x_key: str | None = None, y_key: str | None = None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Read one of the course's HDF5 image files (e.g. ``train_catvnoncat.h5``).
+
+    The images (m, height, width, channels) are flattened to columns and scaled
+    by 255: X = images.reshape(m, -1).T / 255, shape (n_x, m) = (h·w·c, m).
+    Labels become Y of shape (1, m). Keys default to the single dataset whose
+    name ends in ``_x`` / ``_y`` (``train_set_x``, ``train_set_y``);
+    ``list_classes``, when present, is returned decoded.
+
+    Needs h5py: ``pip install "xpnet[hdf5]"``.
+    """
+    try:
+        import h5py
+    except ImportError as exc:
+        raise ImportError('load_h5_images needs h5py: pip install "xpnet[hdf5]"') from exc
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"{path} does not exist; xpnet ships no data: download the course's .h5 files "
+            "and pass their path"
+        )
+    with h5py.File(path, "r") as f:
+        keys = sorted(f.keys())
+        images = np.asarray(f[_pick_key(keys, "_x", x_key, path)])
+        labels = np.asarray(f[_pick_key(keys, "_y", y_key, path)])
+        classes = (
+            [c.decode() if isinstance(c, bytes) else str(c) for c in f["list_classes"][:]]
+            if "list_classes" in f
+            else []
+        )
+    if images.ndim < 2:
+        raise ValueError(f"{path}: images have shape {images.shape}; expected (m, ...)")
+    m = images.shape[0]
+    if labels.size != m:
+        raise ValueError(f"{path}: {m} images but {labels.size} labels")
+    X = images.reshape(m, -1).T.astype(np.float64) / 255.0
+    Y = labels.reshape(1, m).astype(np.float64)
+    return X, Y, classes

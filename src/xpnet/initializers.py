@@ -1,0 +1,87 @@
+"""Parameter initialisation: W{l} of shape (n[l], n[l-1]) and b{l} of shape (n[l], 1).
+
+The standard has no random-number API, so every draw is made on the host with
+``numpy.random.default_rng(seed)`` in float64, layer by layer (W1, W2, ...), and
+then placed on the target namespace and device. One seed therefore gives the
+same starting weights on every backend. Biases always start at zero.
+
+=========  ====================================================  ===========================
+init       W{l}                                                  used by
+=========  ====================================================  ===========================
+zeros      0                                                     logistic regression (wk 2)
+random     randn(n[l], n[l-1]) · scale   (scale = 0.01)          the planar network (wk 3)
+lecun      randn(n[l], n[l-1]) / √n[l-1]                         the deep application (wk 4)
+he         randn(n[l], n[l-1]) · √(2 / n[l-1])                   ReLU networks
+xavier     randn(n[l], n[l-1]) · √(2 / (n[l-1] + n[l]))          tanh networks (Glorot)
+=========  ====================================================  ===========================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from ._backend import get_namespace, resolve_device, resolve_dtype, to_backend
+from ._validation import check_layer_dims, check_name
+
+__all__ = ["INITS", "initialize_parameters"]
+
+INITS: tuple[str, ...] = ("zeros", "random", "lecun", "he", "xavier")
+
+
+def _scale(init: str, n_prev: int, n_l: int, scale: float) -> float:
+    if init == "random":
+        return scale
+    if init == "lecun":
+        return 1.0 / np.sqrt(n_prev)
+    if init == "he":
+        return np.sqrt(2.0 / n_prev)
+    return np.sqrt(2.0 / (n_prev + n_l))  # xavier
+
+
+def initialize_parameters(
+    layer_dims: Sequence[int],
+    init: str = "he",
+    *,
+    seed: int | np.random.Generator | None = 0,
+    scale: float = 0.01,
+    xp: ModuleType | None = None,
+    device: Any = None,
+    dtype: Any = None,
+) -> dict[str, Any]:
+    """Initial parameters {"W1", "b1", ..., "WL", "bL"} for ``layer_dims = [n_x, n[1], ..., n[L]]``.
+
+    Parameters
+    ----------
+    layer_dims : sequence of int
+        Layer sizes, input first: W{l} is (n[l], n[l-1]).
+    init : {"zeros", "random", "lecun", "he", "xavier"}
+        The scheme (see the module docstring for each formula).
+    seed : int, numpy.random.Generator or None
+        Seed of the host generator; the same seed gives the same weights on every
+        backend.
+    scale : float
+        Multiplier of the ``"random"`` scheme (the course uses 0.01).
+    xp, device, dtype
+        Target namespace (default NumPy), device and floating dtype (default float64).
+    """
+    check_name("init", init, INITS)
+    dims = check_layer_dims(layer_dims)
+    xp = get_namespace("numpy") if xp is None else xp
+    device = resolve_device(xp, device)
+    dtype = resolve_dtype(xp, "float64" if dtype is None else dtype)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+    params: dict[str, Any] = {}
+    for l in range(1, len(dims)):
+        n_l, n_prev = dims[l], dims[l - 1]
+        if init == "zeros":
+            W = np.zeros((n_l, n_prev))
+        else:
+            W = rng.standard_normal((n_l, n_prev)) * _scale(init, n_prev, n_l, scale)
+        params[f"W{l}"] = to_backend(W, xp, device=device, dtype=dtype)
+        params[f"b{l}"] = xp.zeros((n_l, 1), dtype=dtype, device=device)
+    return params

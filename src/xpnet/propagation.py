@@ -1,0 +1,297 @@
+"""Vectorised forward and backward propagation, cost and update, for any depth L.
+
+Course layout: X is (n_x, m), one column per example; W[l] is (n[l], n[l-1]);
+b[l] is (n[l], 1); Y and A[L] are (1, m). Logistic regression is L = 1 with a
+sigmoid output; the planar "shallow" network is L = 2.
+
+The public functions (:func:`forward`, :func:`cost`, :func:`backward`,
+:func:`update`) resolve the Array API namespace once from their arguments and
+check shapes, dtypes and devices (metadata only, no device sync). The kernels
+(``forward_vectorized``, ``backward_vectorized``) take ``xp`` and do no checks;
+the training loop calls them directly. ``IMPLS`` maps ``impl=`` names to the
+(forward, backward) pair: the vectorised kernels here, and the for-loop versions
+of :mod:`xpnet.loops`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from types import ModuleType
+from typing import Any, NamedTuple
+
+from . import _validation as v
+from ._backend import check_same_namespace_and_device
+from .activations import Activation
+from .cache import LayerCache
+from .losses import cross_entropy, cross_entropy_from_logits, l2_penalty
+from .loops import backward_loops, backward_per_example, forward_loops, forward_per_example
+
+__all__ = [
+    "IMPLS",
+    "Impl",
+    "backward",
+    "backward_vectorized",
+    "cost",
+    "forward",
+    "forward_vectorized",
+    "update",
+]
+
+Array = Any
+
+
+# --------------------------------------------------------------------------- kernels
+
+
+def forward_vectorized(
+    X: Array, params: Mapping[str, Array], activations: Sequence[Activation], *, xp: ModuleType
+) -> tuple[Array, list[LayerCache]]:
+    """For l = 1..L:  Z[l] = W[l] A[l-1] + b[l],  A[l] = g[l](Z[l]),  with A[0] = X.
+
+    Z[l] and A[l] are (n[l], m); b[l] broadcasts over the m columns.
+    """
+    A = X
+    caches = []
+    for l, act in enumerate(activations, start=1):
+        W, b = params[f"W{l}"], params[f"b{l}"]
+        Z = xp.matmul(W, A) + b
+        caches.append(LayerCache(A, W, b, Z, act))
+        A = act.g(Z, xp=xp)
+    return A, caches
+
+
+def backward_vectorized(
+    AL: Array, Y: Array, caches: Sequence[LayerCache], l2: float = 0.0, *, xp: ModuleType
+) -> dict[str, Array]:
+    """Gradients of the cost J with respect to every W[l] and b[l].
+
+    dZ[L] = A[L] - Y                        (sigmoid output with cross-entropy, computed
+                                             directly rather than as dA[L] * g'(Z[L]))
+    dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l]   (n[l], n[l-1])
+    db[l] = (1/m) Σ_i dZ[l](i)                 (n[l], 1)
+    dA[l-1] = W[l]ᵀ dZ[l]                      (n[l-1], m)
+    dZ[l-1] = dA[l-1] * g'[l-1](Z[l-1])
+
+    dA[0] (the gradient with respect to X) is not needed and not computed.
+    """
+    m = Y.shape[1]
+    L = len(caches)
+    grads: dict[str, Array] = {}
+    dZ = AL - Y
+    for l in range(L, 0, -1):
+        c = caches[l - 1]
+        if l < L:
+            dZ = dA * c.activation.dg(c.Z, xp=xp)
+        dW = xp.matmul(dZ, c.A_prev.T) / m
+        if l2:
+            dW = dW + (l2 / m) * c.W
+        grads[f"dW{l}"] = dW
+        grads[f"db{l}"] = xp.sum(dZ, axis=1, keepdims=True) / m
+        if l > 1:
+            dA = xp.matmul(c.W.T, dZ)
+    return grads
+
+
+def update_parameters(
+    params: Mapping[str, Array], grads: Mapping[str, Array], learning_rate: float
+) -> dict[str, Array]:
+    """Gradient descent: W[l] := W[l] - α dW[l],  b[l] := b[l] - α db[l] (a new dict)."""
+    return {k: p - learning_rate * grads[f"d{k}"] for k, p in params.items()}
+
+
+def total_cost(
+    caches: Sequence[LayerCache],
+    Y: Array,
+    params: Mapping[str, Array],
+    l2: float,
+    *,
+    xp: ModuleType,
+) -> Array:
+    """J = cross-entropy from the output logits Z[L] (+ λ/(2m) Σ‖W[l]‖² when λ > 0), 0-d."""
+    J = cross_entropy_from_logits(caches[-1].Z, Y, xp=xp)
+    if l2:
+        J = J + l2_penalty(params, Y.shape[1], l2, xp=xp)
+    return J
+
+
+class Impl(NamedTuple):
+    """A (forward, backward) pair with the signatures of the vectorised kernels."""
+
+    forward: Callable[..., tuple[Array, list[LayerCache]]]
+    backward: Callable[..., dict[str, Array]]
+
+
+#: ``impl=`` name -> kernels. All three give the same caches and gradients.
+IMPLS: dict[str, Impl] = {
+    "vectorized": Impl(forward_vectorized, backward_vectorized),
+    "per_example": Impl(forward_per_example, backward_per_example),
+    "loops": Impl(forward_loops, backward_loops),
+}
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def forward(
+    X: Array,
+    params: Mapping[str, Array],
+    activations: Sequence[str | Activation],
+    *,
+    impl: str = "vectorized",
+) -> tuple[Array, list[LayerCache]]:
+    """Forward propagation through L layers.
+
+    Z[l] = W[l] A[l-1] + b[l],  A[l] = g[l](Z[l]),  A[0] = X.
+
+    Parameters
+    ----------
+    X : array (n_x, m)
+        One column per example. Integer or boolean X is converted to the
+        parameters' floating dtype.
+    params : dict
+        {"W1": (n[1], n_x), "b1": (n[1], 1), ..., "WL", "bL"}, same library,
+        device and float dtype.
+    activations : list of str or Activation
+        One per layer, e.g. ["relu", "relu", "sigmoid"]; the last must be "sigmoid".
+    impl : {"vectorized", "per_example", "loops"}
+        Which implementation computes it.
+
+    Returns
+    -------
+    AL : array (1, m)
+        Output probabilities A[L], in X's library and on X's device.
+    caches : list of LayerCache
+        One per layer, for :func:`backward`.
+    """
+    v.check_name("impl", impl, tuple(IMPLS))
+    xp, _ = check_same_namespace_and_device({"X": X, **params})
+    L = v.check_params(params)
+    dtype = v.check_dtype_match(dict(params), xp)
+    v.check_X(X, params["W1"].shape[1])
+    X = v.as_float(X, xp, dtype)
+    acts = v.check_activations(activations, L)
+    return IMPLS[impl].forward(X, params, acts, xp=xp)
+
+
+def _prepare_labels(AL: Array, Y: Array, xp: ModuleType) -> Array:
+    v.check_matrix(AL, "AL", "(1, m), the output probabilities A[L]")
+    v.check_Y(Y, AL.shape[1])
+    if AL.shape[0] != 1:
+        raise ValueError(f"AL has shape {tuple(AL.shape)}; expected (1, m) = (1, {AL.shape[1]})")
+    v.check_dtype_match({"AL": AL}, xp)
+    return v.as_float(Y, xp, AL.dtype, arg="Y")
+
+
+def cost(
+    AL: Array,
+    Y: Array,
+    params: Mapping[str, Array] | None = None,
+    l2: float = 0.0,
+    *,
+    logits: Array | None = None,
+) -> Array:
+    """Cross-entropy cost, averaged over the m examples, with optional L2 term.
+
+    J = -(1/m) Σ_i [y(i) log a[L](i) + (1 - y(i)) log(1 - a[L](i))]
+        + (λ / (2m)) Σ_l ‖W[l]‖_F²
+
+    Parameters
+    ----------
+    AL : array (1, m)
+        Output probabilities.
+    Y : array (1, m)
+        Labels, 0 or 1.
+    params : dict, optional
+        Needed when ``l2 > 0``.
+    l2 : float
+        λ, the L2 strength.
+    logits : array (1, m), optional
+        The output pre-activation Z[L] (``caches[-1].Z``). When given, the cost is
+        computed from it in the exact softplus form, finite for any |Z[L]|;
+        otherwise AL is clipped to [ε, 1-ε] (ε = machine epsilon).
+
+    Returns
+    -------
+    0-d array of AL's library (``float(J)`` gives a Python float).
+    """
+    l2 = v.check_nonnegative("l2", l2)
+    arrays = {"AL": AL, "Y": Y}
+    if logits is not None:
+        arrays["logits"] = logits
+    if l2:
+        if params is None:
+            raise ValueError("l2 > 0 needs the parameters: pass cost(AL, Y, params, l2=...)")
+        arrays.update(params)
+    xp, _ = check_same_namespace_and_device(arrays)
+    Y = _prepare_labels(AL, Y, xp)
+    v.check_labels(Y, xp)
+    if logits is not None:
+        if tuple(logits.shape) != tuple(AL.shape):
+            raise ValueError(f"logits has shape {tuple(logits.shape)}; expected AL's {AL.shape}")
+        J = cross_entropy_from_logits(logits, Y, xp=xp)
+    else:
+        J = cross_entropy(AL, Y, xp=xp)
+    if l2:
+        v.check_params(params)
+        J = J + l2_penalty(params, Y.shape[1], l2, xp=xp)
+    return J
+
+
+def backward(
+    AL: Array,
+    Y: Array,
+    caches: Sequence[LayerCache],
+    l2: float = 0.0,
+    *,
+    impl: str = "vectorized",
+) -> dict[str, Array]:
+    """Backward propagation: the gradients {"dW1", "db1", ..., "dWL", "dbL"}.
+
+    dZ[L] = A[L] - Y;  dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l];
+    db[l] = (1/m) Σ_i dZ[l](i);  dZ[l-1] = W[l]ᵀ dZ[l] * g'[l-1](Z[l-1]).
+
+    Parameters
+    ----------
+    AL : array (1, m)
+        Output of :func:`forward`.
+    Y : array (1, m)
+        Labels 0/1 (integer labels are converted to AL's dtype).
+    caches : list of LayerCache
+        From :func:`forward`.
+    l2 : float
+        λ; adds (λ/m) W[l] to each dW[l].
+    impl : {"vectorized", "per_example", "loops"}
+
+    Returns
+    -------
+    dict of arrays with the shapes of the parameters, in AL's library and device.
+    """
+    v.check_name("impl", impl, tuple(IMPLS))
+    l2 = v.check_nonnegative("l2", l2)
+    if not caches or not all(isinstance(c, LayerCache) for c in caches):
+        raise TypeError("caches must be the list of LayerCache returned by xpnet.forward")
+    xp, _ = check_same_namespace_and_device({"AL": AL, "Y": Y, "caches[-1].Z": caches[-1].Z})
+    Y = _prepare_labels(AL, Y, xp)
+    return IMPLS[impl].backward(AL, Y, caches, l2, xp=xp)
+
+
+def update(
+    params: Mapping[str, Array], grads: Mapping[str, Array], learning_rate: float
+) -> dict[str, Array]:
+    """One gradient-descent step: W[l] := W[l] - α dW[l],  b[l] := b[l] - α db[l].
+
+    Returns a new dict; the arrays passed in are not modified.
+    """
+    v.check_positive("learning_rate", learning_rate)
+    v.check_params(params)
+    missing = sorted(f"d{k}" for k in params if f"d{k}" not in grads)
+    if missing:
+        raise ValueError(f"grads is missing {missing}; pass the dict returned by xpnet.backward")
+    for k, p in params.items():
+        if tuple(grads[f"d{k}"].shape) != tuple(p.shape):
+            raise ValueError(
+                f"grads['d{k}'] has shape {tuple(grads[f'd{k}'].shape)} but params['{k}'] has "
+                f"{tuple(p.shape)}; gradients must match their parameters"
+            )
+    check_same_namespace_and_device({**params, **{f"d{k}": grads[f"d{k}"] for k in params}})
+    return update_parameters(params, grads, learning_rate)
