@@ -11,6 +11,7 @@ backward propagation.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
 from types import ModuleType
@@ -140,7 +141,10 @@ def check_params(params: Mapping[str, Array], layer_dims: Sequence[int] | None =
         raise TypeError(
             f"params must be a dict {{'W1', 'b1', ...}}, got {type(params).__name__}"
         )
-    L = sum(1 for k in params if isinstance(k, str) and k.startswith("W"))
+    # L is the deepest layer named by any W{l} or b{l}, so a missing W{L} is reported as
+    # missing rather than making b{L} look unexpected.
+    layers = [int(k[1:]) for k in params if isinstance(k, str) and re.fullmatch(r"[Wb][1-9]\d*", k)]
+    L = max(layers, default=0)
     if L == 0:
         raise ValueError(f"params has keys {sorted(params)}; expected 'W1', 'b1', ..., 'WL', 'bL'")
     expected = {f"{p}{l}" for l in range(1, L + 1) for p in "Wb"}
