@@ -1,0 +1,381 @@
+"""Shared helpers of the xpnet benchmarks: the grids, backends, data, the timed step.
+
+Every benchmark file imports from here, so a grid, a backend or the definition of
+"one gradient step" exists in one place only.
+
+Configuration comes from environment variables, which ``benchmarks/conftest.py``
+sets from its command-line options before collection (``--xpnet-quick``,
+``--xpnet-backends``, ``--xpnet-m``, ``--xpnet-n-x``, ``--xpnet-impl``,
+``--xpnet-budget``):
+
+=========================  ==========================================================
+XPNET_BENCH_QUICK          "1": the small grid that finishes in a few minutes
+XPNET_BENCH_BACKENDS       comma list of backends for the vectorization grid
+                           (numpy, torch, jax, array_api_strict, cupy, torch-cuda)
+XPNET_BENCH_M / _N_X       comma lists overriding the m / n_x grid
+XPNET_BENCH_IMPL           comma list of impls (loops, per_example, vectorized)
+XPNET_BENCH_BUDGET         seconds a loop cell may take on the CPU (estimated)
+=========================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+import xpnet
+from xpnet._backend import BackendUnavailableError, synchronize, to_backend
+from xpnet.activations import get_activation
+from xpnet.datasets import make_synthetic
+from xpnet.initializers import initialize_parameters
+from xpnet.propagation import IMPLS, total_cost, update_parameters
+
+IMPL_NAMES = ("loops", "per_example", "vectorized")
+LEARNING_RATE = 0.01
+N_H = 16  # hidden units of the one-hidden-layer network
+
+
+def _env_list(name: str, default: Sequence[Any], cast: Callable[[str], Any] = str) -> list[Any]:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return list(default)
+    return [cast(s.strip()) for s in raw.split(",") if s.strip()]
+
+
+def quick() -> bool:
+    """True when the quick grid was asked for (``--xpnet-quick`` / XPNET_BENCH_QUICK=1)."""
+    return os.environ.get("XPNET_BENCH_QUICK", "") not in ("", "0")
+
+
+# ----------------------------------------------------------------------------- grids
+
+
+def vectorization_grid() -> dict[str, list[Any]]:
+    """backend, impl, m, n_x of the vectorization benchmark (issue: m 1..1e5, n_x 1..1e3)."""
+    if quick():
+        m, n_x = [10, 100, 1000], [10, 100]
+    else:
+        m, n_x = [1, 10, 100, 1000, 10000, 100000], [1, 10, 100, 1000]
+    return {
+        "backend": _env_list("XPNET_BENCH_BACKENDS", ["numpy"]),
+        "impl": _env_list("XPNET_BENCH_IMPL", IMPL_NAMES),
+        "m": _env_list("XPNET_BENCH_M", m, int),
+        "n_x": _env_list("XPNET_BENCH_N_X", n_x, int),
+    }
+
+
+def roofline_grid() -> list[tuple[int, int, str]]:
+    """(n, m, dtype) cells of the deep [n, n, n, 1] network."""
+    if quick():
+        return [(256, 512, "float32"), (256, 512, "float64")]
+    cells = [(256, 512), (512, 1024), (1024, 2048), (2048, 4096)]
+    return [(n, m, dt) for n, m in cells for dt in ("float32", "float64")]
+
+
+def abstraction_grid() -> list[tuple[tuple[int, ...], int, str]]:
+    """(layer_dims, m, dtype): tiny (the course's [20, 8, 1]) to the roofline size."""
+    cells: list[tuple[tuple[int, ...], int, str]] = [((20, 8, 1), 128, "float64")]
+    if quick():
+        return cells + [((256, 256, 256, 1), 512, "float32")]
+    return cells + [
+        ((20, 8, 1), 128, "float32"),
+        ((100, 32, 1), 1000, "float64"),
+        ((256, 256, 256, 1), 512, "float32"),
+        ((1024, 1024, 1024, 1), 2048, "float32"),
+        ((2048, 2048, 2048, 1), 4096, "float32"),
+    ]
+
+
+def peer_grid() -> list[tuple[tuple[int, ...], int, str]]:
+    """(layer_dims, m, dtype) of the peer comparison (same cells as the abstraction cost)."""
+    return abstraction_grid()
+
+
+def loop_budget(backend: str) -> float:
+    """Seconds a loop cell may take (estimated); a GPU's is far smaller (a kernel per op)."""
+    cpu = float(os.environ.get("XPNET_BENCH_BUDGET", "1.5" if quick() else "10"))
+    return cpu / 20 if is_gpu(backend) else cpu
+
+
+# ----------------------------------------------------------------------------- ids
+
+
+def dims_id(dims: Sequence[int]) -> str:
+    return "x".join(str(d) for d in dims)
+
+
+IDS = {"m": lambda v: f"m{v}", "n_x": lambda v: f"nx{v}", "n": lambda v: f"n{v}"}
+
+
+def parametrize_grid(grid: dict[str, list[Any]]) -> Callable[[Callable[..., Any]], Any]:
+    """Stack ``pytest.mark.parametrize`` so ids read ``backend-impl-m1000-nx100``."""
+
+    def deco(fn: Callable[..., Any]) -> Any:
+        for name in list(grid):
+            fn = pytest.mark.parametrize(name, grid[name], ids=IDS.get(name, str))(fn)
+        return fn
+
+    return deco
+
+
+# ----------------------------------------------------------------------------- backends
+
+
+def is_gpu(backend: str) -> bool:
+    return backend in ("cupy", "torch-cuda")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A resolved backend: its namespace, device and a printable device name."""
+
+    name: str
+    xp: Any
+    device: Any
+    device_name: str
+
+
+@functools.cache
+def get_backend(name: str) -> Backend:
+    """Resolve a benchmark backend name, or ``pytest.skip`` with the reason it is unusable."""
+    lib, _, dev = name.partition("-")
+    try:
+        xp = xpnet.get_namespace(lib)
+    except BackendUnavailableError as exc:
+        pytest.skip(f"backend {name!r} unavailable: {exc}")
+    if lib == "dask":
+        pytest.skip("backend 'dask' is benchmarked in bench_dask.py (lazy graph, fit loop)")
+    device = None
+    device_name = cpu_name()
+    if lib == "torch":
+        import torch
+
+        if dev == "cuda":
+            if not torch.cuda.is_available():
+                pytest.skip("backend 'torch-cuda' unavailable: no CUDA device in this run")
+            device = torch.device("cuda:0")
+            device_name = torch.cuda.get_device_name(0)
+        else:
+            device = torch.device("cpu")
+    elif lib == "cupy":
+        import cupy
+
+        device = cupy.cuda.Device(0)
+        device_name = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    if lib == "jax":
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+    return Backend(name, xp, device, device_name)
+
+
+@functools.cache
+def cpu_name() -> str:
+    try:
+        import cpuinfo
+
+        return cpuinfo.get_cpu_info().get("brand_raw") or platform.processor() or "cpu"
+    except Exception:  # noqa: BLE001 - py-cpuinfo is optional; the name is decoration
+        return platform.processor() or platform.machine() or "cpu"
+
+
+# ----------------------------------------------------------------------------- data and step
+
+
+@functools.lru_cache(maxsize=2)
+def host_data(m: int, n_x: int) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic (X, Y) in float64 on the host, cached across the impls of one cell."""
+    return make_synthetic(m, n_x, seed=0)
+
+
+def activations_for(dims: Sequence[int], hidden: str) -> list[Any]:
+    return [get_activation(hidden)] * (len(dims) - 2) + [get_activation("sigmoid")]
+
+
+@dataclass
+class Problem:
+    """Data, parameters and activations of one benchmark cell, on one backend."""
+
+    backend: Backend
+    dims: tuple[int, ...]
+    m: int
+    dtype: str
+    X: Any
+    Y: Any
+    params: dict[str, Any]
+    acts: list[Any]
+
+    @property
+    def xp(self) -> Any:
+        return self.backend.xp
+
+
+def make_problem(
+    backend: str, dims: Sequence[int], m: int, dtype: str = "float64", hidden: str = "relu"
+) -> Problem:
+    """Synthetic data and He-initialised parameters of ``dims`` on ``backend``."""
+    be = get_backend(backend)
+    X, Y = host_data(m, dims[0])
+    dt = xpnet._backend.resolve_dtype(be.xp, dtype)
+    Xb = to_backend(X, be.xp, device=be.device, dtype=dt)
+    Yb = to_backend(Y, be.xp, device=be.device, dtype=dt)
+    params = initialize_parameters(list(dims), "he", seed=1, xp=be.xp, device=be.device, dtype=dt)
+    return Problem(be, tuple(dims), m, dtype, Xb, Yb, params, activations_for(dims, hidden))
+
+
+def _no_sync(arrays: Any) -> None:
+    return None
+
+
+def sync_for(backend: str) -> Callable[[Any], None]:
+    """``xpnet.synchronize`` where results arrive asynchronously (CuPy, torch-CUDA, JAX);
+    a no-op for the synchronous CPU libraries, so the timed step carries no dispatch cost
+    that ``fit`` does not have."""
+    return synchronize if backend in ("cupy", "torch-cuda", "jax") else _no_sync
+
+
+def make_step(p: Problem, impl: str = "vectorized") -> Callable[[], Any]:
+    """One gradient step as ``fit`` runs it: forward, cost, backward, update, with ``xp``
+    resolved once (the unchecked kernels). It synchronizes the device before returning."""
+    fwd, bwd = IMPLS[impl]
+    X, Y, params, acts, xp = p.X, p.Y, p.params, p.acts, p.xp
+    sync = sync_for(p.backend.name)
+
+    def step() -> Any:
+        AL, caches = fwd(X, params, acts, xp=xp)
+        J = total_cost(caches, Y, params, 0.0, xp=xp)
+        grads = bwd(AL, Y, caches, 0.0, xp=xp)
+        new = update_parameters(params, grads, LEARNING_RATE)
+        sync([J, *new.values()])
+        return new, J
+
+    return step
+
+
+def make_public_step(p: Problem, impl: str = "vectorized") -> Callable[[], Any]:
+    """The same step through the validating public API (xpnet.forward/cost/backward/update)."""
+    X, Y, params = p.X, p.Y, p.params
+    names = [a.name for a in p.acts]
+    sync = sync_for(p.backend.name)
+
+    def step() -> Any:
+        AL, caches = xpnet.forward(X, params, names, impl=impl)
+        J = xpnet.cost(AL, Y, logits=caches[-1].Z)
+        grads = xpnet.backward(AL, Y, caches, impl=impl)
+        new = xpnet.update(params, grads, LEARNING_RATE)
+        sync([J, *new.values()])
+        return new, J
+
+    return step
+
+
+# ----------------------------------------------------------------------------- FLOPs
+
+
+def step_matmul_shapes(dims: Sequence[int], m: int) -> list[tuple[str, int, int, int]]:
+    """(kind, rows, inner, cols) of every matmul the vectorized step performs.
+
+    Per layer l: forward Z = W A_prev ("fwd": n_l, n_prev, m); backward dW = dZ A_prevᵀ
+    ("dW": n_l, m, n_prev); and dA_prev = Wᵀ dZ ("dA": n_prev, n_l, m) for layer > 1 only: the
+    gradient with respect to X (dA[0]) is never computed, so layer 1 does 2 matmuls.
+    """
+    shapes = []
+    for layer in range(1, len(dims)):
+        n_l, n_prev = dims[layer], dims[layer - 1]
+        shapes.append(("fwd", n_l, n_prev, m))
+        shapes.append(("dW", n_l, m, n_prev))
+        if layer > 1:
+            shapes.append(("dA", n_prev, n_l, m))
+    return shapes
+
+
+def matmul_flops(shapes: Sequence[tuple[str, int, int, int]]) -> int:
+    """2 · rows · inner · cols per matmul."""
+    return sum(2 * r * k * c for _, r, k, c in shapes)
+
+
+def nominal_flops(dims: Sequence[int], m: int) -> int:
+    """The issue's convention: 3 matmuls per layer, 2 · n_l · n_prev · m each."""
+    return sum(3 * 2 * dims[layer] * dims[layer - 1] * m for layer in range(1, len(dims)))
+
+
+# ----------------------------------------------------------------------------- timing
+
+
+def gpu_event_times(fn: Callable[[], Any], backend: str, n_repeat: int = 10) -> dict[str, float]:
+    """Device-event times of ``fn``: ``cupyx.profiler.benchmark`` for CuPy, CUDA events for
+    torch-CUDA. Empty on CPU backends."""
+    if backend == "cupy":
+        from cupyx.profiler import benchmark as cupy_benchmark
+
+        res = cupy_benchmark(fn, n_repeat=n_repeat, n_warmup=2)
+        gpu = np.asarray(res.gpu_times).ravel()
+        return {"gpu_time_min_s": float(gpu.min()), "gpu_time_mean_s": float(gpu.mean())}
+    if backend == "torch-cuda":
+        import torch
+
+        times = []
+        for _ in range(n_repeat):
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            fn()
+            end.record()
+            torch.cuda.synchronize()
+            times.append(start.elapsed_time(end) / 1e3)
+        return {"gpu_time_min_s": min(times), "gpu_time_mean_s": float(np.mean(times))}
+    return {}
+
+
+def timed_once(fn: Callable[[], Any]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def run_benchmark(
+    benchmark: Any,
+    fn: Callable[[], Any],
+    *,
+    backend: str = "numpy",
+    warm: bool = True,
+    expected_s: float | None = None,
+    slow_after_s: float = 0.25,
+) -> Any:
+    """Time ``fn`` with pytest-benchmark, warmed up first.
+
+    Two warm-up calls (the first pays for lazy initialisation: thread pools, kernel
+    compilation, the memory pool); the second's time decides the mode. Fast calls go
+    through the calibrated ``benchmark(fn)``; calls slower than ``slow_after_s`` through
+    ``benchmark.pedantic`` with a few rounds, so a 10 s loop cell is not repeated for
+    minutes. ``warm=False`` skips the warm-up (a loop cell whose calibration already
+    warmed its code path) and uses ``expected_s`` instead. GPU cells also store
+    device-event times in ``extra_info``.
+    """
+    if warm:
+        fn()
+        t = timed_once(fn)
+    else:
+        t = expected_s if expected_s is not None else 0.0
+    if t > slow_after_s:
+        total = 2.0 if quick() else 10.0
+        rounds = max(3 if t < 0.5 else 1, min(5, int(total / t)))
+        result = benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=0)
+    else:
+        result = benchmark(fn)
+    benchmark.extra_info.update(gpu_event_times(fn, backend))
+    return result
+
+
+def base_info(benchmark: Any, be: Backend, **info: Any) -> None:
+    """Common ``extra_info``: backend, device name, thread count and the cell's parameters."""
+    benchmark.extra_info.update(
+        backend=be.name, device=be.device_name, threads=os.cpu_count(), quick=quick(), **info
+    )

@@ -1,0 +1,60 @@
+"""What writing against the Array API costs: xpnet's vectorized step on NumPy against the
+same step hand-written in NumPy (``_handwritten.numpy_step``), tiny to roofline size.
+
+``impl``: "xpnet" (the kernels with xp resolved once, what ``fit`` runs), "xpnet-public"
+(through the validating xpnet.forward/cost/backward/update) and "handwritten".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _common import (
+    LEARNING_RATE,
+    abstraction_grid,
+    base_info,
+    dims_id,
+    make_problem,
+    make_public_step,
+    make_step,
+    parametrize_grid,
+    run_benchmark,
+)
+from _handwritten import numpy_step
+
+
+def _cell_id(cell):
+    dims, m, dt = cell
+    return f"{dims_id(dims)}-m{m}-{dt}"
+
+
+@pytest.mark.parametrize("cell", abstraction_grid(), ids=_cell_id)
+@parametrize_grid({"backend": ["numpy"], "impl": ["xpnet", "xpnet-public", "handwritten"]})
+def test_abstraction(benchmark, backend, impl, cell):
+    dims, m, dtype = cell
+    p = make_problem(backend, dims, m, dtype, hidden="relu")
+    if impl == "handwritten":
+        X, Y, params = (
+            np.asarray(p.X),
+            np.asarray(p.Y),
+            {k: np.asarray(v) for k, v in p.params.items()},
+        )
+
+        def fn():
+            return numpy_step(X, Y, params, LEARNING_RATE)
+    elif impl == "xpnet":
+        fn = make_step(p)
+    else:
+        fn = make_public_step(p)
+    base_info(benchmark, p.backend, impl=impl, dims=list(dims), m=m, n_x=dims[0], dtype=dtype)
+    new, J = run_benchmark(benchmark, fn, backend=backend)
+    # Same math: the step must agree with the hand-written one.
+    ref_new, ref_J = numpy_step(
+        np.asarray(p.X),
+        np.asarray(p.Y),
+        {k: np.asarray(v) for k, v in p.params.items()},
+        LEARNING_RATE,
+    )
+    tol = 1e-4 if dtype == "float32" else 1e-10
+    np.testing.assert_allclose(float(J), float(ref_J), rtol=tol)
+    np.testing.assert_allclose(np.asarray(new["W1"]), ref_new["W1"], rtol=tol, atol=tol)

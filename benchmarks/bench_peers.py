@@ -1,0 +1,161 @@
+"""xpnet against the libraries users would otherwise pick, on the same data, network
+(ReLU hidden layers, sigmoid output, cross-entropy), initial weights, dtype and thread
+count; the report gives the ratios.
+
+* ``torch_nn``: ``nn.Sequential`` of ``nn.Linear``/``nn.ReLU``, ``BCEWithLogitsLoss``,
+  autograd and ``torch.optim.SGD``; samples-first data (torch's natural layout), on the
+  CPU with ``torch.set_num_threads(os.cpu_count())`` (= the BLAS threads NumPy uses), and
+  on CUDA when a GPU exists.
+* ``sklearn_mlp``: ``MLPClassifier(solver="sgd", batch_size=m, momentum=0, alpha=0,
+  learning_rate="constant", shuffle=False, tol=0)``, timed over ``max_iter=k`` full-batch
+  iterations and reported per iteration (``extra_info["steps_per_call"] = k``).
+* ``xpnet``: the vectorized step (kernels, xp resolved once) on NumPy, and on CuPy /
+  torch-CUDA when a GPU exists.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+from _common import (
+    LEARNING_RATE,
+    base_info,
+    dims_id,
+    get_backend,
+    make_problem,
+    make_step,
+    peer_grid,
+    run_benchmark,
+    timed_once,
+)
+
+from xpnet._backend import to_numpy
+
+PAIRS = [
+    ("numpy", "xpnet"),
+    ("torch", "torch_nn"),
+    ("numpy", "sklearn_mlp"),
+    ("cupy", "xpnet"),
+    ("torch-cuda", "xpnet"),
+    ("torch-cuda", "torch_nn"),
+]
+
+
+def _cell_id(cell):
+    dims, m, dt = cell
+    return f"{dims_id(dims)}-m{m}-{dt}"
+
+
+def _host(p):
+    X, Y = to_numpy(p.X), to_numpy(p.Y)
+    return X, Y, {k: to_numpy(v) for k, v in p.params.items()}
+
+
+def _torch_step(p, device_name: str):
+    torch = pytest.importorskip("torch", reason="torch is not installed")
+    if device_name == "cuda" and not torch.cuda.is_available():
+        pytest.skip("torch-cuda unavailable: no CUDA device in this run")
+    torch.set_num_threads(os.cpu_count() or 1)
+    X, Y, params = _host(p)
+    dtype = getattr(torch, p.dtype)
+    device = torch.device(device_name)
+    layers = []
+    L = len(p.dims) - 1
+    for layer in range(1, L + 1):
+        lin = torch.nn.Linear(p.dims[layer - 1], p.dims[layer])
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(params[f"W{layer}"]))
+            lin.bias.copy_(torch.from_numpy(params[f"b{layer}"][:, 0]))
+        layers.append(lin)
+        if layer < L:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers).to(device=device, dtype=dtype)
+    opt = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    Xt = torch.from_numpy(np.ascontiguousarray(X.T)).to(device=device, dtype=dtype)
+    Yt = torch.from_numpy(np.ascontiguousarray(Y.T)).to(device=device, dtype=dtype)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(Xt), Yt)
+        loss.backward()
+        opt.step()
+        sync()
+        return loss
+
+    info = {"torch_threads": torch.get_num_threads(), "torch_version": torch.__version__}
+    return step, info
+
+
+def _sklearn_fit(p, k: int):
+    neural = pytest.importorskip("sklearn.neural_network", reason="scikit-learn is not installed")
+    X, Y, _ = _host(p)
+    Xs, ys = np.ascontiguousarray(X.T), Y[0].astype(int)
+    hidden = tuple(p.dims[1:-1])
+
+    def fit():
+        clf = neural.MLPClassifier(
+            hidden_layer_sizes=hidden,
+            activation="relu",
+            solver="sgd",
+            batch_size=p.m,
+            learning_rate="constant",
+            learning_rate_init=LEARNING_RATE,
+            momentum=0.0,
+            nesterovs_momentum=False,
+            alpha=0.0,
+            max_iter=k,
+            tol=0.0,
+            n_iter_no_change=k + 1,
+            shuffle=False,
+            early_stopping=False,
+            random_state=0,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConvergenceWarning: max_iter is meant to be hit
+            clf.fit(Xs, ys)
+        assert clf.n_iter_ == k
+        return clf
+
+    return fit
+
+
+@pytest.mark.parametrize("cell", peer_grid(), ids=_cell_id)
+@pytest.mark.parametrize(("backend", "impl"), PAIRS, ids=[f"{b}-{i}" for b, i in PAIRS])
+def test_peer(benchmark, backend, impl, cell):
+    dims, m, dtype = cell
+    lib_backend = "numpy" if impl != "xpnet" else backend
+    if backend in ("cupy", "torch-cuda"):
+        get_backend(backend)  # skips with the reason when there is no GPU
+    p = make_problem(lib_backend if impl == "xpnet" else "numpy", dims, m, dtype, hidden="relu")
+    info = {}
+    steps_per_call = 1
+    if impl == "xpnet":
+        fn = make_step(p)
+    elif impl == "torch_nn":
+        fn, info = _torch_step(p, "cuda" if backend == "torch-cuda" else "cpu")
+    else:
+        t_step = timed_once(make_step(p))
+        steps_per_call = int(max(2, min(200, 0.3 / max(t_step, 1e-6))))
+        fn = _sklearn_fit(p, steps_per_call)
+        import sklearn
+
+        info = {"sklearn_version": sklearn.__version__}
+    be = get_backend(backend) if backend != "torch" else get_backend("torch")
+    base_info(
+        benchmark,
+        be,
+        impl=impl,
+        dims=list(dims),
+        m=m,
+        n_x=dims[0],
+        dtype=dtype,
+        steps_per_call=steps_per_call,
+        **info,
+    )
+    out = run_benchmark(benchmark, fn, backend=backend)
+    assert out is not None

@@ -1,0 +1,100 @@
+"""How close the vectorized step comes to the hardware: the deep [n, n, n, 1] ReLU network,
+float32 and float64. The step's achieved GFLOP/s is compared with the same backend's
+matmul throughput, measured in the same run on exactly the step's matmul shapes.
+
+FLOPs are those actually performed: 2·rows·inner·cols for each matmul of the step. The
+step skips dA[0] (the gradient with respect to X), so layer 1 does 2 matmuls and the other
+layers 3; ``extra_info`` also stores the issue's nominal count (3 matmuls per layer).
+The fraction of the roofline is t_matmuls / t_step (the FLOPs are the same).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _common import (
+    base_info,
+    get_backend,
+    make_problem,
+    make_step,
+    matmul_flops,
+    nominal_flops,
+    parametrize_grid,
+    roofline_grid,
+    run_benchmark,
+    step_matmul_shapes,
+    vectorization_grid,
+)
+
+from xpnet._backend import resolve_dtype, synchronize, to_backend
+
+CELLS = roofline_grid()
+BACKENDS = vectorization_grid()["backend"]
+
+
+def _cell_id(cell):
+    n, m, dt = cell
+    return f"n{n}-m{m}-{dt}"
+
+
+def _info(benchmark, be, n, m, dtype, kind):
+    dims = (n, n, n, 1)
+    shapes = step_matmul_shapes(dims, m)
+    base_info(
+        benchmark,
+        be,
+        kind=kind,
+        n=n,
+        m=m,
+        dims=list(dims),
+        dtype=dtype,
+        flops=matmul_flops(shapes),
+        nominal_flops=nominal_flops(dims, m),
+        matmuls=len(shapes),
+        matmul_shapes=[list(s) for s in shapes],
+    )
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=_cell_id)
+@parametrize_grid({"backend": BACKENDS})
+def test_roofline_step(benchmark, backend, cell):
+    n, m, dtype = cell
+    p = make_problem(backend, (n, n, n, 1), m, dtype, hidden="relu")
+    _info(benchmark, p.backend, n, m, dtype, "step")
+    new, J = run_benchmark(benchmark, make_step(p), backend=backend)
+    assert new["W1"].dtype == p.params["W1"].dtype
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=_cell_id)
+@parametrize_grid({"backend": BACKENDS})
+def test_roofline_matmul(benchmark, backend, cell):
+    """The step's matmuls alone, same shapes and the same transposed operands."""
+    n, m, dtype = cell
+    be = get_backend(backend)
+    xp = be.xp
+    dt = resolve_dtype(xp, dtype)
+    rng = np.random.default_rng(0)
+    shapes = step_matmul_shapes((n, n, n, 1), m)
+
+    def arr(*shape):
+        return to_backend(rng.standard_normal(shape), xp, device=be.device, dtype=dt)
+
+    # Operands as the step holds them: forward W @ A; dW = dZ @ A_prevᵀ (a transposed view);
+    # dA = Wᵀ @ dZ (a transposed view).
+    operands = []
+    for kind, r, k, c in shapes:
+        if kind == "fwd":
+            operands.append((arr(r, k), arr(k, c)))
+        elif kind == "dW":
+            operands.append((arr(r, k), arr(c, k).T))
+        else:
+            operands.append((arr(k, r).T, arr(k, c)))
+
+    def fn():
+        outs = [xp.matmul(a, b) for a, b in operands]
+        synchronize(outs)
+        return outs
+
+    _info(benchmark, be, n, m, dtype, "matmul")
+    outs = run_benchmark(benchmark, fn, backend=backend)
+    assert [tuple(o.shape) for o in outs] == [(r, c) for _, r, _, c in shapes]

@@ -1,0 +1,93 @@
+"""What vectorization buys: one gradient step of logistic regression and of the
+one-hidden-layer tanh network (n_h = 16), for impl ∈ {loops, per_example, vectorized}
+over m × n_x, on every requested backend.
+
+A loop cell whose estimated time exceeds the budget is skipped with the reason
+"skipped (budget): estimated X s > budget Y s"; the estimate times the same impl on a
+small calibration cell and scales it by the operation count. Nothing is extrapolated
+into the results: the report lists skipped cells as skipped.
+"""
+
+from __future__ import annotations
+
+import pytest
+from _common import (
+    N_H,
+    base_info,
+    loop_budget,
+    make_problem,
+    make_step,
+    parametrize_grid,
+    run_benchmark,
+    timed_once,
+    vectorization_grid,
+)
+
+MODELS = {"logreg": ((1,), "sigmoid"), "shallow": ((N_H, 1), "tanh")}
+
+
+def _dims(model: str, n_x: int) -> tuple[int, ...]:
+    return (n_x, *MODELS[model][0])
+
+
+def _loop_ops(dims: tuple[int, ...], m: int) -> float:
+    """Scalar operations of the ``loops`` impl: per example, a multiply-add per weight in
+    forward and in dW (and dA for layer > 1), plus a few per unit (bias, g, g', db)."""
+    per_example = 0
+    for layer in range(1, len(dims)):
+        per_example += (3 if layer > 1 else 2) * dims[layer] * dims[layer - 1] + 5 * dims[layer]
+    return m * per_example
+
+
+def estimate_seconds(backend: str, model: str, impl: str, m: int, n_x: int) -> float:
+    """Time ``impl`` on a small cell of the same model and scale it to (m, n_x)."""
+    if impl == "vectorized":
+        return 0.0
+    hidden = MODELS[model][1]
+    if impl == "loops":
+        m_cal, nx_cal = min(m, 2), min(n_x, 16)
+    else:  # per_example: linear in m, n_x enters through small matmuls
+        m_cal, nx_cal = min(m, 16), n_x
+    dims_cal = _dims(model, nx_cal)
+    step = make_step(make_problem(backend, dims_cal, m_cal, hidden=hidden), impl)
+    step()  # warm-up
+    t_cal = min(timed_once(step) for _ in range(2))
+    return t_cal * _loop_ops(_dims(model, n_x), m) / _loop_ops(dims_cal, m_cal)
+
+
+def _bench_step(benchmark, model: str, backend: str, impl: str, m: int, n_x: int) -> None:
+    budget = loop_budget(backend)
+    est = estimate_seconds(backend, model, impl, m, n_x)
+    if est > budget:
+        pytest.skip(f"skipped (budget): estimated {est:.3g} s > budget {budget:.3g} s")
+    dims = _dims(model, n_x)
+    p = make_problem(backend, dims, m, hidden=MODELS[model][1])
+    step = make_step(p, impl)
+    base_info(
+        benchmark,
+        p.backend,
+        model=model,
+        impl=impl,
+        m=m,
+        n_x=n_x,
+        dims=list(dims),
+        dtype="float64",
+        estimated_s=est,
+        budget_s=budget,
+    )
+    # A loop cell's calibration already warmed its code path; do not run it twice.
+    new, J = run_benchmark(
+        benchmark, step, backend=backend, warm=impl == "vectorized" or est < 1, expected_s=est
+    )
+    assert new["W1"].shape == p.params["W1"].shape
+    assert float(J) == float(J)  # the cost is not NaN
+
+
+@parametrize_grid(vectorization_grid())
+def test_step_logreg(benchmark, backend, impl, m, n_x):
+    _bench_step(benchmark, "logreg", backend, impl, m, n_x)
+
+
+@parametrize_grid(vectorization_grid())
+def test_step_shallow(benchmark, backend, impl, m, n_x):
+    _bench_step(benchmark, "shallow", backend, impl, m, n_x)

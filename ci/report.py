@@ -1,0 +1,745 @@
+"""Turn pytest-benchmark JSON from ``benchmarks/`` into a report directory.
+
+    python ci/report.py RAW.json [RAW2.json ...] --out DIR
+
+writes ``DIR/results.json`` (the raw runs, merged), ``DIR/speedups.json`` (every ratio the
+report shows), ``DIR/report.md`` and PNG plots (speedup vs m, time vs m per impl), one set
+per device. Every time used is the *minimum* over rounds (per gradient step), the figure
+least disturbed by other work on a shared machine; medians are kept in results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+GPU_BACKENDS = ("cupy", "torch-cuda")
+NO_GPU = "not run: no GPU in this run"
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def load_runs(paths: Iterable[str | Path]) -> dict[str, Any]:
+    """Merge pytest-benchmark JSON files into one dict: benchmarks, skipped, machine_info."""
+    merged: dict[str, Any] = {"benchmarks": [], "skipped": [], "machine_info": {}, "runs": []}
+    for path in paths:
+        data = json.loads(Path(path).read_text())
+        merged["machine_info"] = merged["machine_info"] or data.get("machine_info", {})
+        merged["runs"].append(
+            {k: data.get(k) for k in ("datetime", "version", "commit_info") if k in data}
+        )
+        for b in data.get("benchmarks", []):
+            stats = {k: b["stats"][k] for k in ("min", "max", "mean", "median", "stddev", "rounds")}
+            merged["benchmarks"].append(
+                {
+                    "name": b["name"],
+                    "fullname": b["fullname"],
+                    "params": b.get("params") or {},
+                    "stats": stats,
+                    "extra_info": b.get("extra_info", {}),
+                }
+            )
+        merged["skipped"].extend(data.get("xpnet_skipped", []))
+    return merged
+
+
+def _file(b: dict[str, Any]) -> str:
+    return Path(b["fullname"].split("::")[0]).stem
+
+
+def _test(b: dict[str, Any]) -> str:
+    return b["fullname"].split("::")[-1].split("[")[0]
+
+
+def step_time(b: dict[str, Any]) -> float:
+    """Seconds per gradient step: the minimum round time / ``steps_per_call``."""
+    return b["stats"]["min"] / b["extra_info"].get("steps_per_call", 1)
+
+
+# ----------------------------------------------------------------------------- analysis
+
+
+def vectorization(runs: dict[str, Any]) -> dict[str, Any]:
+    """Times and speedups of the vectorization grid, keyed by model/backend/n_x/m/impl."""
+    times: dict[tuple, float] = {}
+    for b in runs["benchmarks"]:
+        if _file(b) == "bench_vectorization":
+            e = b["extra_info"]
+            times[(e["model"], e["backend"], e["n_x"], e["m"], e["impl"])] = step_time(b)
+    skipped: dict[tuple, str] = {}
+    for s in runs["skipped"]:
+        if "bench_vectorization" in s["fullname"]:
+            p = s["params"]
+            model = "logreg" if "logreg" in s["name"] else "shallow"
+            skipped[(model, p["backend"], p["n_x"], p["m"], p["impl"])] = s["reason"]
+    cells = []
+    keys = sorted({k[:4] for k in (*times, *skipped)}, key=lambda k: (k[0], k[1], k[2], k[3]))
+    for model, backend, n_x, m in keys:
+        cell: dict[str, Any] = {"model": model, "backend": backend, "n_x": n_x, "m": m}
+        for impl in ("loops", "per_example", "vectorized"):
+            key = (model, backend, n_x, m, impl)
+            cell[f"{impl}_s"] = times.get(key)
+            if key in skipped:
+                cell[f"{impl}_skipped"] = skipped[key]
+        vec = cell["vectorized_s"]
+        for impl in ("loops", "per_example"):
+            t = cell[f"{impl}_s"]
+            cell[f"speedup_vs_{impl}"] = t / vec if (t and vec) else None
+        cells.append(cell)
+    return {"cells": cells}
+
+
+def gpu_overtake(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per model, GPU backend and n_x: the smallest m from which the GPU's vectorized step is
+    faster than NumPy's at that m and at every larger m measured."""
+    by = defaultdict(dict)
+    for c in cells:
+        if c["vectorized_s"]:
+            by[(c["model"], c["backend"], c["n_x"])][c["m"]] = c["vectorized_s"]
+    out = []
+    for (model, backend, n_x), gpu in sorted(by.items()):
+        if backend not in GPU_BACKENDS:
+            continue
+        cpu = by.get((model, "numpy", n_x), {})
+        ms = sorted(m for m in gpu if m in cpu)
+        overtake = None
+        for i, m in enumerate(ms):
+            if all(gpu[k] < cpu[k] for k in ms[i:]):
+                overtake = m
+                break
+        out.append(
+            {
+                "model": model,
+                "backend": backend,
+                "n_x": n_x,
+                "overtake_m": overtake,
+                "m_compared": ms,
+            }
+        )
+    return out
+
+
+def dot(runs: dict[str, Any]) -> list[dict[str, Any]]:
+    t: dict[tuple, float] = {}
+    n: dict[tuple, int] = {}
+    for b in runs["benchmarks"]:
+        if _file(b) == "bench_dot":
+            e = b["extra_info"]
+            t[(e["backend"], e["impl"])] = step_time(b)
+            n[(e["backend"], e["impl"])] = e["n"]
+    out = []
+    for backend in sorted({k[0] for k in t}):
+        loops, vec = t.get((backend, "loops")), t.get((backend, "vectorized"))
+        # A loop over fewer elements (quick mode on a GPU) is scaled to the vector length.
+        if loops and n[(backend, "loops")] != n[(backend, "vectorized")]:
+            loops *= n[(backend, "vectorized")] / n[(backend, "loops")]
+        out.append(
+            {
+                "backend": backend,
+                "loops_s": loops,
+                "vectorized_s": vec,
+                "speedup": loops / vec if loops and vec else None,
+                "n": n.get((backend, "vectorized")),
+                "n_loop": n.get((backend, "loops")),
+            }
+        )
+    return out
+
+
+def roofline(runs: dict[str, Any]) -> list[dict[str, Any]]:
+    t: dict[tuple, dict[str, Any]] = defaultdict(dict)
+    for b in runs["benchmarks"]:
+        if _file(b) == "bench_roofline":
+            e = b["extra_info"]
+            t[(e["backend"], e["n"], e["m"], e["dtype"])][e["kind"]] = (step_time(b), e)
+    out = []
+    for (backend, n, m, dtype), kinds in sorted(t.items()):
+        row: dict[str, Any] = {"backend": backend, "n": n, "m": m, "dtype": dtype}
+        if "step" in kinds:
+            ts, e = kinds["step"]
+            row.update(
+                step_s=ts,
+                flops=e["flops"],
+                nominal_flops=e["nominal_flops"],
+                step_gflops=e["flops"] / ts / 1e9,
+                device=e.get("device"),
+                gpu_step_s=e.get("gpu_time_min_s"),
+            )
+        if "matmul" in kinds:
+            tm, e = kinds["matmul"]
+            row.update(
+                matmul_s=tm,
+                matmul_gflops=e["flops"] / tm / 1e9,
+                gpu_matmul_s=e.get("gpu_time_min_s"),
+            )
+        if "step_s" in row and "matmul_s" in row:
+            row["fraction"] = row["matmul_s"] / row["step_s"]
+        out.append(row)
+    return out
+
+
+def _by_impl(runs: dict[str, Any], file: str) -> dict[tuple, dict[str, float]]:
+    t: dict[tuple, dict[str, float]] = defaultdict(dict)
+    for b in runs["benchmarks"]:
+        if _file(b) == file:
+            e = b["extra_info"]
+            t[(tuple(e["dims"]), e["m"], e["dtype"])][f"{e['backend']}:{e['impl']}"] = step_time(b)
+    return t
+
+
+def abstraction(runs: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for (dims, m, dtype), t in sorted(_by_impl(runs, "bench_abstraction").items()):
+        hand = t.get("numpy:handwritten")
+        row = {
+            "dims": list(dims),
+            "m": m,
+            "dtype": dtype,
+            "handwritten_s": hand,
+            "xpnet_s": t.get("numpy:xpnet"),
+            "xpnet_public_s": t.get("numpy:xpnet-public"),
+        }
+        row["ratio"] = row["xpnet_s"] / hand if hand and row["xpnet_s"] else None
+        row["ratio_public"] = (
+            row["xpnet_public_s"] / hand if hand and row["xpnet_public_s"] else None
+        )
+        out.append(row)
+    return out
+
+
+def peers(runs: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for (dims, m, dtype), t in sorted(_by_impl(runs, "bench_peers").items()):
+        row: dict[str, Any] = {"dims": list(dims), "m": m, "dtype": dtype, "times_s": t}
+        ours = t.get("numpy:xpnet")
+        for key, label in (("torch:torch_nn", "vs_torch_cpu"), ("numpy:sklearn_mlp", "vs_sklearn")):
+            row[label] = ours / t[key] if ours and t.get(key) else None
+        for gpu in GPU_BACKENDS:
+            mine, theirs = t.get(f"{gpu}:xpnet"), t.get("torch-cuda:torch_nn")
+            row[f"{gpu}_vs_torch_cuda"] = mine / theirs if mine and theirs else None
+        out.append(row)
+    return out
+
+
+def dask_scaling(runs: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for b in runs["benchmarks"]:
+        if _file(b) == "bench_dask":
+            e = b["extra_info"]
+            row = {
+                k: e.get(k)
+                for k in ("m", "client_peak_mb", "time_per_iter_s", "numpy_time_per_iter_s")
+            }
+            row["name"] = b["name"]
+            if row["time_per_iter_s"] and row["numpy_time_per_iter_s"]:
+                row["ratio_vs_numpy"] = row["time_per_iter_s"] / row["numpy_time_per_iter_s"]
+            out.append(row)
+    return sorted(out, key=lambda r: (r["m"] or 0, r["name"]))
+
+
+# ----------------------------------------------------------------------------- targets
+
+
+def _status(ok: bool | None, measured: bool) -> str:
+    if not measured:
+        return "not measured in this run"
+    return "MET" if ok else "MISSED"
+
+
+def targets(s: dict[str, Any], gpu_ran: bool) -> list[dict[str, Any]]:
+    """Each performance target of issue 3 with its figure from this run and MET/MISSED."""
+    out = []
+    cells = s["vectorization"]["cells"]
+    for model in ("logreg", "shallow"):
+        c = next(
+            (
+                c
+                for c in cells
+                if c["model"] == model
+                and c["backend"] == "numpy"
+                and c["n_x"] == 1000
+                and c["m"] == 1000
+            ),
+            None,
+        )
+        sp = c and c["speedup_vs_loops"]
+        figure = f"{sp:.0f}×" if sp else (c and c.get("loops_skipped")) or "cell not in grid"
+        out.append(
+            {
+                "target": f"vectorized vs loops, m=1000, n_x=1000, NumPy ({model})",
+                "goal": "≥ 500×",
+                "figure": figure,
+                "value": sp,
+                "status": _status(sp is not None and sp >= 500, sp is not None),
+            }
+        )
+    r = next(
+        (
+            r
+            for r in s["roofline"]
+            if r["backend"] == "numpy"
+            and r["n"] == 2048
+            and r["m"] == 4096
+            and r["dtype"] == "float32"
+            and "fraction" in r
+        ),
+        None,
+    )
+    out.append(
+        {
+            "target": "roofline n=2048, m=4096, float32, NumPy (fraction of same-run "
+            "matmul throughput)",
+            "goal": "≥ 85%",
+            "figure": f"{r['fraction']:.1%}" if r else "cell not in grid",
+            "value": r and r["fraction"],
+            "status": _status(r is not None and r["fraction"] >= 0.85, r is not None),
+        }
+    )
+    for dims, m, goal in (([20, 8, 1], 128, 1.15), ([2048, 2048, 2048, 1], 4096, 1.02)):
+        rows = [a for a in s["abstraction"] if a["dims"] == dims and a["m"] == m and a["ratio"]]
+        worst = max((a["ratio"] for a in rows), default=None)
+        fig = ", ".join(f"{a['ratio']:.3f}× ({a['dtype']})" for a in rows) or "cell not in grid"
+        out.append(
+            {
+                "target": f"abstraction cost {dims} m={m} (xpnet / hand-written NumPy)",
+                "goal": f"≤ {goal}×",
+                "figure": fig,
+                "value": worst,
+                "status": _status(worst is not None and worst <= goal, worst is not None),
+            }
+        )
+    ratios = [
+        (p["dims"], p["m"], p["dtype"], p["vs_torch_cpu"]) for p in s["peers"] if p["vs_torch_cpu"]
+    ]
+    worst = max((r[3] for r in ratios), default=None)
+    fig = "; ".join(f"{'x'.join(map(str, d))} m={m} {dt}: {r:.2f}×" for d, m, dt, r in ratios)
+    out.append(
+        {
+            "target": "xpnet NumPy step / PyTorch CPU step, every size measured",
+            "goal": "≤ 1.0×",
+            "figure": fig or "no torch cell ran",
+            "value": worst,
+            "status": _status(worst is not None and worst <= 1.0, worst is not None),
+        }
+    )
+    gpu_roof = [r for r in s["roofline"] if r["backend"] in GPU_BACKENDS and "fraction" in r]
+    big = [r for r in gpu_roof if r["n"] == 2048 and r["m"] == 4096]
+    gpu_peer = [p for p in s["peers"] if p.get("cupy_vs_torch_cuda")]
+    if not gpu_ran:
+        for t in (
+            "GPU roofline (fraction of same-run cuBLAS throughput), roofline size",
+            "xpnet CuPy step / torch-CUDA step, large sizes",
+        ):
+            out.append(
+                {
+                    "target": t,
+                    "goal": "≥ 80%" if "roofline" in t else "≤ 1.0×",
+                    "figure": NO_GPU,
+                    "value": None,
+                    "status": NO_GPU,
+                }
+            )
+    else:
+        worst_f = min((r["fraction"] for r in big), default=None)
+        out.append(
+            {
+                "target": "GPU roofline n=2048, m=4096 (fraction of same-run cuBLAS)",
+                "goal": "≥ 80%",
+                "figure": ", ".join(
+                    f"{r['backend']} {r['dtype']}: {r['fraction']:.1%}" for r in big
+                )
+                or "cell not in grid",
+                "value": worst_f,
+                "status": _status(worst_f is not None and worst_f >= 0.8, worst_f is not None),
+            }
+        )
+        large = [p for p in gpu_peer if p["m"] >= 2048]
+        worst_p = max((p["cupy_vs_torch_cuda"] for p in large), default=None)
+        out.append(
+            {
+                "target": "xpnet CuPy step / torch-CUDA step, large sizes (m ≥ 2048)",
+                "goal": "≤ 1.0×",
+                "figure": ", ".join(
+                    f"{'x'.join(map(str, p['dims']))}: {p['cupy_vs_torch_cuda']:.2f}×"
+                    for p in large
+                )
+                or "cell not in grid",
+                "value": worst_p,
+                "status": _status(worst_p is not None and worst_p <= 1.0, worst_p is not None),
+            }
+        )
+    return out
+
+
+def analyse(runs: dict[str, Any]) -> dict[str, Any]:
+    """Everything report.md shows, as plain data (written to speedups.json)."""
+    s: dict[str, Any] = {"statistic": "min over rounds, seconds per gradient step"}
+    s["vectorization"] = vectorization(runs)
+    s["gpu_overtake"] = gpu_overtake(s["vectorization"]["cells"])
+    s["dot"] = dot(runs)
+    s["roofline"] = roofline(runs)
+    s["abstraction"] = abstraction(runs)
+    s["peers"] = peers(runs)
+    s["dask"] = dask_scaling(runs)
+    gpu_ran = any(b["extra_info"].get("backend") in GPU_BACKENDS for b in runs["benchmarks"])
+    s["gpu_ran"] = gpu_ran
+    s["targets"] = targets(s, gpu_ran)
+    return s
+
+
+# ----------------------------------------------------------------------------- markdown
+
+
+def _fmt_t(t: float | None) -> str:
+    if t is None:
+        return "—"
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6)):
+        if t >= scale:
+            return f"{t / scale:.3g} {unit}"
+    return f"{t / 1e-9:.3g} ns"
+
+
+def _fmt_x(x: float | None) -> str:
+    return "—" if x is None else f"{x:,.0f}×" if x >= 100 else f"{x:.3g}×"
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return lines
+
+
+def speedup_tables(s: dict[str, Any]) -> list[str]:
+    """Markdown: speedup of the vectorized step per m × n_x, per model, backend and impl."""
+    cells = s["vectorization"]["cells"]
+    lines: list[str] = []
+    for model in sorted({c["model"] for c in cells}):
+        for backend in sorted({c["backend"] for c in cells if c["model"] == model}):
+            sub = [c for c in cells if c["model"] == model and c["backend"] == backend]
+            n_xs = sorted({c["n_x"] for c in sub})
+            ms = sorted({c["m"] for c in sub})
+            for impl in ("loops", "per_example"):
+                lines.append(
+                    f"\n**{model}, {backend}: vectorized speedup over `{impl}`** "
+                    f"(vectorized time in brackets)\n"
+                )
+                rows = []
+                for m in ms:
+                    row = [f"m={m}"]
+                    for n_x in n_xs:
+                        c = next((c for c in sub if c["m"] == m and c["n_x"] == n_x), None)
+                        if c is None:
+                            row.append("—")
+                        elif c.get(f"speedup_vs_{impl}"):
+                            row.append(
+                                f"{_fmt_x(c[f'speedup_vs_{impl}'])} ({_fmt_t(c['vectorized_s'])})"
+                            )
+                        elif c.get(f"{impl}_skipped"):
+                            row.append(
+                                "skipped (budget)"
+                                if "budget" in c[f"{impl}_skipped"]
+                                else "skipped"
+                            )
+                        else:
+                            row.append("—")
+                    rows.append(row)
+                lines += _table(["", *[f"n_x={n}" for n in n_xs]], rows)
+    return lines
+
+
+def machine_lines(runs: dict[str, Any]) -> list[str]:
+    mi = runs["machine_info"]
+    x = mi.get("xpnet", {})
+    cpu = mi.get("cpu", {})
+    blas = (
+        ", ".join(
+            f"{b['internal_api']} {b['version']} ({b['num_threads']} threads, {b['architecture']})"
+            for b in x.get("blas", [])
+        )
+        or "unknown"
+    )
+    versions = ", ".join(f"{k} {v}" for k, v in x.get("versions", {}).items())
+    commit = (runs["runs"][0].get("commit_info") or {}) if runs["runs"] else {}
+    return [
+        f"- CPU: {cpu.get('brand_raw', mi.get('processor', '?'))}, "
+        f"{x.get('threads', cpu.get('count', '?'))} logical cores",
+        f"- Threads: BLAS {blas}; torch.set_num_threads = {x.get('torch_threads', 'n/a')}",
+        f"- GPU: {x.get('gpu', 'none')}",
+        f"- Python {mi.get('python_version', '?')} ({mi.get('python_implementation', '')}), "
+        f"{mi.get('system', '')} {mi.get('release', '')}",
+        f"- Libraries: {versions}",
+        f"- Commit: {commit.get('id', '?')[:12]}{' (dirty tree)' if commit.get('dirty') else ''}"
+        f", run {runs['runs'][0].get('datetime', '?') if runs['runs'] else '?'}",
+    ]
+
+
+def render(runs: dict[str, Any], s: dict[str, Any], plots: Sequence[str]) -> str:
+    quick = any(b["extra_info"].get("quick") for b in runs["benchmarks"])
+    L = ["# xpnet benchmark report", ""]
+    L.append(
+        f"Grid: **{'quick' if quick else 'full'}**. Times are the minimum over rounds "
+        "of one gradient step (forward, cost, backward, update) unless stated; ratios "
+        "compare cells measured in this same run."
+    )
+    L += ["", "## Machine", "", *machine_lines(runs)]
+    L += ["", "## Performance targets", ""]
+    L += _table(
+        ["target", "goal", "measured", "status"],
+        ([t["target"], t["goal"], t["figure"], f"**{t['status']}**"] for t in s["targets"]),
+    )
+    L += [
+        "",
+        "## Vectorization: speedup per m × n_x",
+        "",
+        "Loop cells whose estimated time exceeds the budget are *skipped (budget)*; "
+        "they are never extrapolated. `—`: not in this grid.",
+    ]
+    L += speedup_tables(s)
+    skipped = sorted({x["reason"] for x in runs["skipped"] if "budget" not in x["reason"]})
+    if skipped:
+        L += ["", "Other skips: " + "; ".join(skipped)]
+    L += ["", "### GPU overtake point", ""]
+    if s["gpu_overtake"]:
+        L += _table(
+            ["model", "backend", "n_x", "GPU faster than NumPy from m ="],
+            (
+                [o["model"], o["backend"], o["n_x"], o["overtake_m"] or "never (in grid)"]
+                for o in s["gpu_overtake"]
+            ),
+        )
+    else:
+        L.append(NO_GPU + ".")
+    L += ["", "## The lecture's dot product (10⁶ elements)", ""]
+    L += _table(
+        ["backend", "for-loop", "vectorized (`xp.vecdot`)", "speedup", "course"],
+        (
+            [
+                d["backend"],
+                _fmt_t(d["loops_s"]),
+                _fmt_t(d["vectorized_s"]),
+                _fmt_x(d["speedup"]),
+                "≈300×",
+            ]
+            for d in s["dot"]
+        ),
+    )
+    L += [
+        "",
+        "## Roofline: deep [n, n, n, 1] ReLU network",
+        "",
+        "FLOPs counted are those performed: 2·rows·inner·cols per matmul; the step skips "
+        "dA[0] (the gradient with respect to X), so layer 1 does 2 matmuls, layers 2–3 do 3 "
+        "(8 matmuls, not the nominal 9). Fraction = same-run time of the step's matmuls "
+        "alone (same shapes, same transposed operands) / step time.",
+        "",
+    ]
+    L += _table(
+        [
+            "backend",
+            "n",
+            "m",
+            "dtype",
+            "step",
+            "step GFLOP/s",
+            "matmul GFLOP/s",
+            "fraction",
+            "nominal GFLOP/s (3/layer)",
+        ],
+        (
+            [
+                r["backend"],
+                r["n"],
+                r["m"],
+                r["dtype"],
+                _fmt_t(r.get("step_s")),
+                f"{r['step_gflops']:.1f}" if "step_gflops" in r else "—",
+                f"{r['matmul_gflops']:.1f}" if "matmul_gflops" in r else "—",
+                f"{r['fraction']:.1%}" if "fraction" in r else "—",
+                f"{r['nominal_flops'] / r['step_s'] / 1e9:.1f}" if "step_s" in r else "—",
+            ]
+            for r in s["roofline"]
+        ),
+    )
+    L += ["", "## Abstraction cost (xpnet on NumPy / hand-written NumPy step)", ""]
+    L += _table(
+        ["layers", "m", "dtype", "hand-written", "xpnet kernels", "ratio", "public API", "ratio"],
+        (
+            [
+                "x".join(map(str, a["dims"])),
+                a["m"],
+                a["dtype"],
+                _fmt_t(a["handwritten_s"]),
+                _fmt_t(a["xpnet_s"]),
+                f"{a['ratio']:.3f}×" if a["ratio"] else "—",
+                _fmt_t(a["xpnet_public_s"]),
+                f"{a['ratio_public']:.3f}×" if a["ratio_public"] else "—",
+            ]
+            for a in s["abstraction"]
+        ),
+    )
+    L += ["", "## Peers (ratio = xpnet step time / peer step time; < 1 means xpnet is faster)", ""]
+    L += _table(
+        [
+            "layers",
+            "m",
+            "dtype",
+            "xpnet NumPy",
+            "torch CPU",
+            "xpnet/torch",
+            "sklearn MLP",
+            "xpnet/sklearn",
+            "cupy/torch-CUDA",
+        ],
+        (
+            [
+                "x".join(map(str, p["dims"])),
+                p["m"],
+                p["dtype"],
+                _fmt_t(p["times_s"].get("numpy:xpnet")),
+                _fmt_t(p["times_s"].get("torch:torch_nn")),
+                _fmt_x(p["vs_torch_cpu"]),
+                _fmt_t(p["times_s"].get("numpy:sklearn_mlp")),
+                _fmt_x(p["vs_sklearn"]),
+                _fmt_x(p["cupy_vs_torch_cuda"]) if s["gpu_ran"] else NO_GPU,
+            ]
+            for p in s["peers"]
+        ),
+    )
+    if s["dask"]:
+        L += ["", "## Dask scaling", ""]
+        L += _table(
+            ["test", "m", "client peak MB", "Dask s/iter", "NumPy s/iter", "ratio"],
+            (
+                [
+                    d["name"],
+                    d["m"],
+                    d["client_peak_mb"],
+                    _fmt_t(d["time_per_iter_s"]),
+                    _fmt_t(d["numpy_time_per_iter_s"]),
+                    _fmt_x(d.get("ratio_vs_numpy")),
+                ]
+                for d in s["dask"]
+            ),
+        )
+    if plots:
+        L += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]
+    return "\n".join(L) + "\n"
+
+
+# ----------------------------------------------------------------------------- plots
+
+
+def plot(s: dict[str, Any], out: Path) -> list[str]:
+    """Speedup vs m (one line per n_x) and time vs m per impl (log-log), per backend."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    files = []
+    cells = s["vectorization"]["cells"]
+    for backend in sorted({c["backend"] for c in cells}):
+        models = sorted({c["model"] for c in cells if c["backend"] == backend})
+        fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 3.6), squeeze=False)
+        for ax, model in zip(axes[0], models, strict=True):
+            sub = [c for c in cells if c["backend"] == backend and c["model"] == model]
+            for n_x in sorted({c["n_x"] for c in sub}):
+                pts = sorted(
+                    (c["m"], c["speedup_vs_loops"])
+                    for c in sub
+                    if c["n_x"] == n_x and c["speedup_vs_loops"]
+                )
+                if pts:
+                    ax.plot(*zip(*pts, strict=True), marker="o", label=f"n_x={n_x}")
+            ax.set(
+                xscale="log",
+                yscale="log",
+                xlabel="m",
+                ylabel="vectorized speedup vs loops",
+                title=f"{model} ({backend})",
+            )
+            ax.grid(True, which="major", alpha=0.3)
+            ax.legend(fontsize=7)
+        fig.tight_layout()
+        name = f"speedup_vs_m_{backend}.png"
+        fig.savefig(out / name, dpi=80)
+        plt.close(fig)
+        files.append(name)
+        for model in models:
+            sub = [c for c in cells if c["backend"] == backend and c["model"] == model]
+            n_xs = sorted({c["n_x"] for c in sub})
+            fig, axes = plt.subplots(
+                1, len(n_xs), figsize=(3.2 * len(n_xs), 3.2), squeeze=False, sharey=True
+            )
+            for ax, n_x in zip(axes[0], n_xs, strict=True):
+                for impl in ("loops", "per_example", "vectorized"):
+                    pts = sorted(
+                        (c["m"], c[f"{impl}_s"]) for c in sub if c["n_x"] == n_x and c[f"{impl}_s"]
+                    )
+                    if pts:
+                        ax.plot(*zip(*pts, strict=True), marker="o", label=impl)
+                ax.set(xscale="log", yscale="log", xlabel="m", title=f"n_x={n_x}")
+                ax.grid(True, alpha=0.3)
+            axes[0][0].set_ylabel(f"s per step ({model}, {backend})")
+            axes[0][0].legend(fontsize=7)
+            fig.tight_layout()
+            name = f"time_vs_m_{backend}_{model}.png"
+            fig.savefig(out / name, dpi=80)
+            plt.close(fig)
+            files.append(name)
+    return files
+
+
+# ----------------------------------------------------------------------------- entry
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def build_report(paths: Sequence[str | Path], out: str | Path) -> dict[str, Any]:
+    """Write results.json, speedups.json, report.md and the plots to ``out``.
+
+    Returns the analysis (the content of speedups.json).
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    runs = load_runs(paths)
+    if not runs["benchmarks"]:
+        raise SystemExit(f"no benchmark results in {list(map(str, paths))}: did the run fail?")
+    s = analyse(runs)
+    (out / "results.json").write_text(json.dumps(_clean(runs), indent=1))
+    (out / "speedups.json").write_text(json.dumps(_clean(s), indent=1))
+    plots = plot(s, out)
+    (out / "report.md").write_text(render(runs, s, plots))
+    return s
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("json", nargs="+", help="pytest-benchmark --benchmark-json files")
+    ap.add_argument("--out", required=True, help="report directory to write")
+    args = ap.parse_args(argv)
+    s = build_report(args.json, args.out)
+    print("\n".join(speedup_tables(s)))
+    print(f"\nreport written to {args.out}/report.md", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
