@@ -99,7 +99,7 @@ class XP:
 
     def asarray(self, a: Any, dtype: str = "float64") -> Any:
         """Place host data on this backend and device."""
-        return xpnet.to_backend(np.asarray(a), self.name, device=self.device, dtype=dtype)
+        return xpnet.to_backend(np.asarray(a, dtype=dtype), self.name, device=self.device)
 
     def __getattr__(self, attr: str) -> Any:  # xp.float64, xp.sum, ...
         return getattr(self.ns, attr)
@@ -113,3 +113,10 @@ def xp(request: pytest.FixtureRequest) -> XP:
         pytest.skip(f"backend {backend.id}: {reason}")
     ns = get_namespace(backend.name)
     return XP(ns=ns, name=backend.name, device=resolve_device(ns, backend.device), id=backend.id)
+
+
+@pytest.fixture
+def numpy_xp() -> XP:
+    """The NumPy backend alone, for checks of the math that need no backend sweep."""
+    ns = get_namespace("numpy")
+    return XP(ns=ns, name="numpy", device=resolve_device(ns, None), id="numpy")

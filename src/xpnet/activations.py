@@ -62,7 +62,7 @@ def _relu(Z: Array, *, xp: ModuleType) -> Array:
 
 def _relu_prime(Z: Array, *, xp: ModuleType) -> Array:
     """ReLU'(Z) = 1 where Z > 0, else 0 (the subgradient 0 is taken at Z = 0)."""
-    return xp.where(Z > 0, xp.ones_like(Z), xp.zeros_like(Z))
+    return xp.astype(Z > 0, Z.dtype)  # one cast, not where(ones_like, zeros_like)
 
 
 def _leaky_relu(Z: Array, *, xp: ModuleType, slope: float = 0.01) -> Array:

@@ -92,10 +92,8 @@ def backward_loops(
     n_L = AL.shape[0]
     dZ = [[AL[u, i] - Y[0, i] for i in range(m)] for u in range(n_L)]
     for l in range(L, 0, -1):
-        A_prev, W, b, Z, act = caches[l - 1]
+        A_prev, W, b, _, _ = caches[l - 1]
         n_l, n_prev = W.shape
-        if l < L:
-            dZ = [[dA[u][i] * act.dg(Z[u, i], xp=xp) for i in range(m)] for u in range(n_l)]
         zero = xp.zeros((), dtype=W.dtype, device=array_api_compat.device(W))
         dW = [[zero] * n_prev for _ in range(n_l)]
         db = [zero] * n_l
@@ -112,6 +110,12 @@ def backward_loops(
             [[dW[u][j] / m + l2 / m * W[u, j] for j in range(n_prev)] for u in range(n_l)], xp=xp
         )
         grads[f"db{l}"] = _matrix([[db[u] / m] for u in range(n_l)], xp=xp)
+        if l > 1:
+            Z_below, g_below = caches[l - 2].Z, caches[l - 2].activation
+            dZ = [
+                [dA[j][i] * g_below.dg(Z_below[j, i], xp=xp) for i in range(m)]
+                for j in range(n_prev)
+            ]
     return grads
 
 
@@ -137,7 +141,9 @@ def forward_per_example(
             A_cols[l].append(a)
     A = [X] + [xp.concat(cols, axis=1) for cols in A_cols[1:]]
     caches = [
-        LayerCache(A[l - 1], params[f"W{l}"], params[f"b{l}"], xp.concat(Z_cols[l - 1], axis=1), act)
+        LayerCache(
+            A[l - 1], params[f"W{l}"], params[f"b{l}"], xp.concat(Z_cols[l - 1], axis=1), act
+        )
         for l, act in enumerate(activations, start=1)
     ]
     return A[L], caches
@@ -157,12 +163,12 @@ def backward_per_example(
         dz = AL[:, i : i + 1] - Y[:, i : i + 1]
         for l in range(L, 0, -1):
             c = caches[l - 1]
-            if l < L:
-                dz = da * c.activation.dg(c.Z[:, i : i + 1], xp=xp)
             dW[l - 1] = dW[l - 1] + xp.matmul(dz, c.A_prev[:, i : i + 1].T)
             db[l - 1] = db[l - 1] + dz
             if l > 1:
+                below = caches[l - 2]
                 da = xp.matmul(c.W.T, dz)
+                dz = da * below.activation.dg(below.Z[:, i : i + 1], xp=xp)
     grads: dict[str, Array] = {}
     for l in range(L, 0, -1):
         W = caches[l - 1].W

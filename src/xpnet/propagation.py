@@ -23,8 +23,8 @@ from . import _validation as v
 from ._backend import check_same_namespace_and_device
 from .activations import Activation
 from .cache import LayerCache
-from .losses import cross_entropy, cross_entropy_from_logits, l2_penalty
 from .loops import backward_loops, backward_per_example, forward_loops, forward_per_example
+from .losses import cross_entropy, cross_entropy_from_logits, l2_penalty
 
 __all__ = [
     "IMPLS",
@@ -54,7 +54,7 @@ def forward_vectorized(
     caches = []
     for l, act in enumerate(activations, start=1):
         W, b = params[f"W{l}"], params[f"b{l}"]
-        Z = xp.matmul(W, A) + b
+        Z = W @ A + b  # the standard's __matmul__: no wrapper call per layer
         caches.append(LayerCache(A, W, b, Z, act))
         A = act.g(Z, xp=xp)
     return A, caches
@@ -80,15 +80,15 @@ def backward_vectorized(
     dZ = AL - Y
     for l in range(L, 0, -1):
         c = caches[l - 1]
-        if l < L:
-            dZ = dA * c.activation.dg(c.Z, xp=xp)
-        dW = xp.matmul(dZ, c.A_prev.T) / m
+        dW = (dZ @ c.A_prev.T) / m
         if l2:
             dW = dW + (l2 / m) * c.W
         grads[f"dW{l}"] = dW
         grads[f"db{l}"] = xp.sum(dZ, axis=1, keepdims=True) / m
         if l > 1:
-            dA = xp.matmul(c.W.T, dZ)
+            below = caches[l - 2]
+            dA = c.W.T @ dZ
+            dZ = dA * below.activation.dg(below.Z, xp=xp)
     return grads
 
 

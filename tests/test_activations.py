@@ -1,0 +1,44 @@
+"""The activation table: g and g' against the reference, on every backend; no overflow."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import reference as ref
+from helpers import assert_close, assert_on
+
+import xpnet
+from xpnet.activations import ACTIVATIONS, get_activation, leaky_relu
+
+Z = np.array([[-50.0, -3.0, -0.5, 0.25, 2.0, 40.0]])
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_g_and_derivative_match_reference(xp, name):
+    act = ACTIVATIONS[name]
+    Zb = xp.asarray(Z)
+    out, d = act.g(Zb, xp=xp.ns), act.dg(Zb, xp=xp.ns)
+    assert_on(xp, out)
+    assert_on(xp, d)
+    assert_close(out, ref.g(name, Z), rtol=1e-12, atol=1e-300)
+    assert_close(d, ref.g_prime(name, Z), rtol=1e-12, atol=1e-300)
+
+
+def test_sigmoid_does_not_overflow(xp):
+    Zb = xp.asarray([[-1e4, -800.0, 0.0, 800.0, 1e4]])
+    with np.errstate(over="raise"):
+        s = xpnet.to_numpy(xpnet.activations.sigmoid(Zb, xp=xp.ns))
+    np.testing.assert_array_equal(s, [[0.0, 0.0, 0.5, 1.0, 1.0]])
+
+
+def test_leaky_slope_is_configurable(xp):
+    act = leaky_relu(0.2)
+    assert_close(act.g(xp.asarray([[-1.0, 2.0]]), xp=xp.ns), [[-0.2, 2.0]], rtol=1e-15)
+    assert_close(act.dg(xp.asarray([[-1.0, 2.0]]), xp=xp.ns), [[0.2, 1.0]], rtol=1e-15)
+    assert get_activation(act.to_spec()) == act
+    assert ACTIVATIONS["leaky_relu"].params == (("slope", 0.01),)
+
+
+def test_unknown_activation_lists_the_table():
+    with pytest.raises(ValueError, match="'swish'.*leaky_relu.*tanh"):
+        get_activation("swish")

@@ -1,0 +1,60 @@
+"""Backend names, devices and moving arrays between libraries."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+from helpers import assert_on
+
+import xpnet
+from xpnet._backend import backend_name, get_namespace
+
+
+def test_every_backend_name_is_known():
+    assert xpnet.BACKENDS == ("numpy", "cupy", "torch", "jax", "dask", "array_api_strict")
+
+
+def test_unknown_backend_lists_the_valid_names():
+    with pytest.raises(ValueError, match="backend='tensorflow'.*numpy.*array_api_strict"):
+        get_namespace("tensorflow")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("cupy") is not None, reason="CuPy is installed")
+def test_cupy_absent_names_the_pip_extra():
+    with pytest.raises(xpnet.BackendUnavailableError, match=r"xpnet\[cuda12\]"):
+        get_namespace("cupy")
+    with pytest.raises(xpnet.BackendUnavailableError, match=r"xpnet\[cuda12\]"):
+        xpnet.NeuralNetwork([2, 1], backend="cupy")
+
+
+def test_round_trip_through_every_backend(xp):
+    host = np.arange(6.0).reshape(2, 3)
+    on = xpnet.to_backend(host, xp.name, device=xp.device)
+    assert_on(xp, on)
+    assert backend_name(get_namespace(xp.name)) == xp.name
+    np.testing.assert_array_equal(xpnet.to_numpy(on), host)
+
+
+def test_namespace_module_is_accepted():
+    assert backend_name(get_namespace(np)) == "numpy"
+
+
+def test_torch_to_numpy_backend_uses_dlpack_or_copies_correctly():
+    torch = pytest.importorskip("torch")
+    t = torch.arange(4.0, dtype=torch.float64).reshape(2, 2)
+    out = xpnet.to_backend(t, "numpy")
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_array_equal(out, t.numpy())
+
+
+def test_jax_float64_without_x64_is_refused():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", False)
+    try:
+        with pytest.raises(ValueError, match="jax_enable_x64"):
+            xpnet.NeuralNetwork([2, 1], backend="jax", dtype="float64")
+        xpnet.NeuralNetwork([2, 1], backend="jax", dtype="float32")  # float32 is fine
+    finally:
+        jax.config.update("jax_enable_x64", True)
