@@ -1,0 +1,298 @@
+"""Numerics under stress (issue 4): finite activations, costs and gradients for
+|Z| up to 1e4, gradients that still match finite differences, divergence and
+interruption of ``fit``.
+
+The fixed extreme values run on every backend of the ``xp`` fixture; the
+hypothesis properties run there too, with a small ``max_examples``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import assert_close
+
+import xpnet
+from xpnet.activations import ACTIVATIONS
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+EXTREMES = [-1e4, -1e3, -745.0, -710.0, -100.0, -36.0, -1.0, -1e-8, 0.0, 1e-8, 1.0, 36.0,
+            100.0, 710.0, 745.0, 1e3, 1e4]  # fmt: skip
+ALL_ACTS = sorted(ACTIVATIONS)
+PROPERTY = settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def finite(*arrays) -> bool:
+    """All arrays free of NaN/inf (lazy Dask arrays are computed in one pass)."""
+    if any(type(a).__module__.startswith("dask") for a in arrays):
+        import dask
+
+        arrays = dask.compute(*arrays)
+    return all(bool(np.all(np.isfinite(xpnet.to_numpy(a)))) for a in arrays)
+
+
+def softplus_np(z):
+    return np.logaddexp(0.0, z)
+
+
+def cost_np(Z, Y):
+    """Reference cross-entropy from logits, in NumPy float64."""
+    return float(np.mean(softplus_np(Z) - Y * Z))
+
+
+# ============================================================================ fixed extremes
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", ALL_ACTS)
+def test_activation_and_derivative_finite_at_extremes(xp, name, dtype):
+    act = ACTIVATIONS[name]
+    Z = xp.asarray(np.array([EXTREMES]), dtype=dtype)
+    A, dA = act.g(Z, xp=xp.ns), act.dg(Z, xp=xp.ns)
+    assert finite(A), f"{name}(Z) is not finite: {xpnet.to_numpy(A)}"
+    assert finite(dA), f"{name}'(Z) is not finite: {xpnet.to_numpy(dA)}"
+    if name in ("sigmoid", "tanh"):
+        lo = 0.0 if name == "sigmoid" else -1.0
+        a = xpnet.to_numpy(A)
+        assert np.all((a >= lo) & (a <= 1.0))
+
+
+def test_sigmoid_saturates_exactly_without_nan(xp):
+    Z = xp.asarray(np.array([[-1e4, 0.0, 1e4]]))
+    s = xpnet.to_numpy(ACTIVATIONS["sigmoid"].g(Z, xp=xp.ns))
+    np.testing.assert_array_equal(s, [[0.0, 0.5, 1.0]])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_cost_finite_at_extremes_via_logits_and_clip(xp, dtype):
+    z = np.array(EXTREMES)
+    Z = np.concatenate([z, z])[None, :]
+    Y = np.concatenate([np.zeros_like(z), np.ones_like(z)])[None, :]
+    Zb = xp.asarray(Z, dtype=dtype)
+    AL = ACTIVATIONS["sigmoid"].g(Zb, xp=xp.ns)
+    Yb = xp.asarray(Y, dtype=dtype)
+    J_logits = xpnet.cost(AL, Yb, logits=Zb)
+    J_clip = xpnet.cost(AL, Yb)
+    assert finite(J_logits) and finite(J_clip)
+    # The logits form is exact: 1e4 of loss for a confident wrong answer, not inf.
+    rtol = 1e-12 if dtype == "float64" else 1e-5
+    assert_close(J_logits, cost_np(Z, Y), rtol=rtol)
+    # The clip bounds each term by -log(eps): finite, and never above the exact cost.
+    assert float(xpnet.to_numpy(J_clip)) <= cost_np(Z, Y) * (1 + rtol)
+
+
+@pytest.mark.parametrize("hidden", ALL_ACTS)
+def test_gradients_finite_at_extremes(xp, hidden):
+    """A [1, 3, 1] network whose hidden pre-activations Z[1] span [-1e4, 1e4]."""
+    X = np.array([EXTREMES])
+    m = X.shape[1]
+    Y = (np.arange(m) % 2).reshape(1, m).astype(np.float64)
+    params = {
+        "W1": xp.asarray([[1.0], [-1.0], [0.5]]),
+        "b1": xp.asarray(np.zeros((3, 1))),
+        "W2": xp.asarray([[1.0, -2.0, 3.0]]),
+        "b2": xp.asarray([[0.5]]),
+    }
+    AL, caches = xpnet.forward(xp.asarray(X), params, [hidden, "sigmoid"])
+    J = xpnet.cost(AL, xp.asarray(Y), logits=caches[-1].Z)
+    grads = xpnet.backward(AL, xp.asarray(Y), caches, l2=0.1)
+    assert finite(AL) and finite(J)
+    assert set(grads) == {"dW1", "db1", "dW2", "db2"}
+    for k, g in grads.items():
+        assert finite(g), f"{k} is not finite with hidden={hidden}: {xpnet.to_numpy(g)}"
+
+
+# ============================================================================ properties
+
+
+z_values = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infinity=False)
+
+
+@settings(PROPERTY, max_examples=10)
+@given(
+    z=st.lists(z_values, min_size=12, max_size=12),  # one shape: no JAX recompiles
+    labels=st.lists(st.integers(0, 1), min_size=12, max_size=12),
+    w=st.floats(min_value=-3.0, max_value=3.0),
+)
+def test_property_everything_finite_for_any_logits_and_labels(xp, z, labels, w):
+    """Logistic regression with Z = w·x + b spanning [-1e4, 1e4] (x = z / w); any labels."""
+    m = len(z)
+    Z = np.array([z])
+    Y = np.array([labels[:m]], dtype=np.float64)
+    Zb, Yb = xp.asarray(Z), xp.asarray(Y)
+    outs = [f(Zb, xp=xp.ns) for a in ALL_ACTS for f in (ACTIVATIONS[a].g, ACTIVATIONS[a].dg)]
+    assert finite(*outs), "an activation or derivative is not finite"
+    # x = z so that Z[1] = 1·x + 0 = z exactly; a hidden layer scaled by w feeds it.
+    params = {
+        "W1": xp.asarray([[1.0]]),
+        "b1": xp.asarray([[0.0]]),
+        "W2": xp.asarray([[w]]),
+        "b2": xp.asarray([[0.0]]),
+    }
+    for hidden in ALL_ACTS:
+        AL, caches = xpnet.forward(Zb, params, [hidden, "sigmoid"])
+        J_logits = xpnet.cost(AL, Yb, logits=caches[-1].Z)
+        J_clip = xpnet.cost(AL, Yb)
+        grads = xpnet.backward(AL, Yb, caches)
+        assert finite(J_logits, J_clip, *grads.values()), hidden
+    AL, caches = xpnet.forward(Zb, {"W1": params["W1"], "b1": params["b1"]}, ["sigmoid"])
+    assert_close(xpnet.cost(AL, Yb, logits=caches[-1].Z), cost_np(Z, Y), rtol=1e-12, atol=1e-300)
+
+
+def _forward_np(X, params, acts):
+    A = X
+    for k, act in enumerate(acts, start=1):
+        Z = params[f"W{k}"] @ A + params[f"b{k}"]
+        A = {
+            "sigmoid": lambda z: 0.5 * (1 + np.tanh(z / 2)),
+            "tanh": np.tanh,
+            "linear": lambda z: z,
+        }[act](Z)
+    return Z
+
+
+def _cost_np(X, Y, params, acts, l2):
+    m = X.shape[1]
+    J = cost_np(_forward_np(X, params, acts), Y)
+    L = len(acts)
+    return J + l2 / (2 * m) * sum(np.sum(params[f"W{k}"] ** 2) for k in range(1, L + 1))
+
+
+SMOOTH = ["sigmoid", "tanh", "linear"]
+
+
+@settings(PROPERTY, max_examples=15)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    hidden=st.sampled_from(SMOOTH),
+    depth=st.integers(1, 3),
+    scale=st.floats(min_value=0.1, max_value=5.0),
+    l2=st.sampled_from([0.0, 0.7]),
+)
+def test_property_gradients_match_central_differences(xp, seed, hidden, depth, scale, l2):
+    """Where the cost is smooth, backward equals central finite differences of J."""
+    rng = np.random.default_rng(seed)
+    dims = [3] + list(rng.integers(1, 4, size=depth - 1)) + [1]
+    m = 6
+    X = rng.standard_normal((3, m)) * scale
+    Y = rng.integers(0, 2, size=(1, m)).astype(np.float64)
+    host = {}
+    for k in range(1, len(dims)):
+        host[f"W{k}"] = rng.standard_normal((dims[k], dims[k - 1])) * scale
+        host[f"b{k}"] = rng.standard_normal((dims[k], 1))
+    acts = [hidden] * (len(dims) - 2) + ["sigmoid"]
+    params = {k: xp.asarray(v) for k, v in host.items()}
+    AL, caches = xpnet.forward(xp.asarray(X), params, acts)
+    grads = xpnet.backward(AL, xp.asarray(Y), caches, l2=l2)
+    h = 1e-6
+    for key, P in host.items():
+        num = np.zeros_like(P)
+        for idx in np.ndindex(P.shape):
+            plus = {**host, key: P.copy()}
+            minus = {**host, key: P.copy()}
+            plus[key][idx] += h
+            minus[key][idx] -= h
+            num[idx] = (_cost_np(X, Y, plus, acts, l2) - _cost_np(X, Y, minus, acts, l2)) / (2 * h)
+        got = xpnet.to_numpy(grads[f"d{key}"])
+        np.testing.assert_allclose(got, num, rtol=1e-5, atol=1e-6 * max(1.0, scale**depth))
+
+
+# ============================================================================ divergence
+
+
+def _problem(m=20, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((3, m)) * 10
+    Y = (X[:1] > 0).astype(np.float64)
+    return X, Y
+
+
+def _fit(xp, X, Y, **kw):
+    kw = {"num_iterations": 6, "record_every": 1, **kw}
+    net = xpnet.NeuralNetwork([3, 4, 1], backend=xp.name, device=xp.device, **kw)
+    return net.fit(xp.asarray(X), xp.asarray(Y))
+
+
+def _assert_same_params(a, b):
+    assert set(a) == set(b)
+    for k in a:
+        np.testing.assert_array_equal(xpnet.to_numpy(a[k]), xpnet.to_numpy(b[k]), err_msg=k)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("lr", [1e100, 1e200])
+def test_divergence_raises_with_iteration_and_keeps_last_finite_params(xp, lr):
+    X, Y = _problem()
+    net = xpnet.NeuralNetwork(
+        [3, 4, 1], learning_rate=lr, num_iterations=50, record_every=1,
+        backend=xp.name, device=xp.device,
+    )  # fmt: skip
+    with pytest.raises(xpnet.DivergenceError, match=r"at iteration \d+") as info:
+        net.fit(xp.asarray(X), xp.asarray(Y))
+    assert isinstance(info.value, FloatingPointError)
+    assert "learning_rate" in str(info.value) and f"after {net.n_iter_} iterations" in str(
+        info.value
+    )
+    assert all(finite(p) for p in net.params_.values())
+    # params_ are exactly those of a fit stopped after n_iter_ iterations, whose cost was finite.
+    if net.n_iter_ > 0:
+        ref = _fit(xp, X, Y, learning_rate=lr, num_iterations=net.n_iter_)
+        _assert_same_params(net.params_, ref.params_)
+    assert all(np.isfinite(c) for _, c in net.costs_)
+    assert finite(net.predict_proba(xp.asarray(X)))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_divergence_in_the_last_update_is_caught(xp):
+    """With one iteration the cost is computed before the update only: the final parameters
+    overflowing to inf must still raise, not end the fit with inf in params_."""
+    X, Y = _problem()
+    net = xpnet.NeuralNetwork([3, 4, 1], learning_rate=1e308, num_iterations=1,
+                              backend=xp.name, device=xp.device)  # fmt: skip
+    with pytest.raises(xpnet.DivergenceError, match="iteration 0"):
+        net.fit(xp.asarray(X), xp.asarray(Y))
+    assert net.n_iter_ == 0
+    ref = xpnet.initialize_parameters([3, 4, 1], "he", seed=0)
+    _assert_same_params(net.params_, ref)
+
+
+# ============================================================================ interruption
+
+
+@pytest.mark.parametrize("k", [0, 3])
+def test_keyboard_interrupt_keeps_last_completed_iteration(xp, monkeypatch, k):
+    X, Y = _problem()
+    impls = xpnet.propagation.IMPLS
+    real = impls["vectorized"]
+    calls = {"n": 0}
+
+    def interrupting_forward(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == k + 1:  # the (k+1)-th forward pass, i.e. during iteration k
+            raise KeyboardInterrupt
+        return real.forward(*args, **kwargs)
+
+    monkeypatch.setitem(impls, "vectorized", real._replace(forward=interrupting_forward))
+    net = xpnet.NeuralNetwork([3, 4, 1], num_iterations=10, record_every=1, learning_rate=0.01,
+                              backend=xp.name, device=xp.device)  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(xp.asarray(X), xp.asarray(Y))
+    monkeypatch.undo()
+
+    assert net.n_iter_ == k
+    assert [i for i, _ in net.costs_] == list(range(k))
+    if k == 0:
+        _assert_same_params(net.params_, xpnet.initialize_parameters([3, 4, 1], "he", seed=0))
+    else:
+        ref = _fit(xp, X, Y, learning_rate=0.01, num_iterations=k)
+        _assert_same_params(net.params_, ref.params_)
+        assert net.costs_ == ref.costs_
+    pred = xpnet.to_numpy(net.predict(xp.asarray(X)))
+    assert pred.shape == (1, X.shape[1]) and set(np.unique(pred)) <= {0.0, 1.0}
