@@ -20,6 +20,7 @@ from ._backend import to_backend as _to_backend
 from .activations import ACTIVATIONS, Activation, leaky_relu
 from .cache import LayerCache
 from .initializers import INITS, initialize_parameters
+from .io import ModelFileError, load
 from .model import DivergenceError, NeuralNetwork
 from .propagation import IMPLS, backward, cost, forward, update
 
@@ -53,6 +54,7 @@ __all__ = [
     "BackendUnavailableError",
     "DivergenceError",
     "LayerCache",
+    "ModelFileError",
     "NeuralNetwork",
     "__version__",
     "activations",
@@ -64,6 +66,7 @@ __all__ = [
     "initialize_parameters",
     "initializers",
     "leaky_relu",
+    "load",
     "losses",
     "synchronize",
     "to_backend",
