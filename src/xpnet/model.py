@@ -8,11 +8,16 @@ from typing import Any
 
 from . import _validation as v
 from ._backend import (
+    align_examples_chunks,
     backend_name,
+    chunk_examples,
     device_of,
     get_namespace,
+    is_lazy,
+    lazy_check_finite,
     materialize,
     namespace_of,
+    persist_examples,
     resolve_device,
     resolve_dtype,
     to_backend,
@@ -160,18 +165,35 @@ class NeuralNetwork:
             device = resolve_device(xp, self.device)
         return xp, device, resolve_dtype(xp, self.dtype)
 
-    def _prepare_X(self, X: Any, xp: Any, device: Any, dtype: Any) -> Array:
+    def _prepare_X(
+        self, X: Any, xp: Any, device: Any, dtype: Any, *, training: bool = False
+    ) -> Array:
+        """X on the model's backend. Dask: chunked along m only (``chunk_examples``);
+        for ``training``, persisted on the cluster's workers and checked eagerly
+        (one bool travels back); otherwise kept lazy with a per-block NaN/inf check."""
         if not _is_array(X) and not hasattr(X, "__len__"):
             raise TypeError(f"X must be an array of shape (n_x, m), got {type(X).__name__}")
         X = to_backend(X, xp, device=device)
         v.check_X(X, self.layer_dims[0])
+        X = chunk_examples(X)
         X = v.as_float(X, xp, dtype)
+        if is_lazy(xp) and not training:
+            return lazy_check_finite(X)
+        if training:
+            (X,) = persist_examples(X)
         v.check_finite({"X": X}, xp)
         return X
 
-    def _prepare_Y(self, Y: Any, m: int, xp: Any, device: Any, dtype: Any) -> Array:
+    def _prepare_Y(
+        self, Y: Any, m: int, xp: Any, device: Any, dtype: Any, *, like: Any = None
+    ) -> Array:
+        """Y on the model's backend; a Dask Y takes the m-chunks of ``like`` (X) and is
+        persisted beside it when X was."""
         Y = to_backend(Y, xp, device=device)
         v.check_Y(Y, m)
+        if like is not None:
+            Y = align_examples_chunks(Y, like)
+            (Y,) = persist_examples(Y)
         v.check_finite({"Y": Y}, xp)
         v.check_labels(Y, xp)
         return v.as_float(Y, xp, dtype, arg="Y")
@@ -210,8 +232,8 @@ class NeuralNetwork:
             completed iteration, so the model stays usable.
         """
         xp, device, dtype = self._placement({"X": X, "Y": Y})
-        X = self._prepare_X(X, xp, device, dtype)
-        Y = self._prepare_Y(Y, X.shape[1], xp, device, dtype)
+        X = self._prepare_X(X, xp, device, dtype, training=True)
+        Y = self._prepare_Y(Y, X.shape[1], xp, device, dtype, like=X)
         if initial_params is None:
             params = initialize_parameters(
                 self.layer_dims,
@@ -244,7 +266,9 @@ class NeuralNetwork:
                     J = total_cost(caches, Y, params, l2, xp=xp)
                     grads = backward(AL, Y, caches, l2, xp=xp)
                     new_params, J = materialize(update_parameters(params, grads, lr), J)
-                    cost_i = float(J)  # one device sync / graph compute per iteration
+                    # One device sync / graph compute per iteration; on Dask, materialize
+                    # computed parameters and cost in one pass and J is a host scalar.
+                    cost_i = float(J)
                     if not math.isfinite(cost_i):
                         self.params_, self.n_iter_ = prev, max(i - 1, 0)
                         raise DivergenceError(
@@ -267,7 +291,11 @@ class NeuralNetwork:
     # ------------------------------------------------------------------ inference
 
     def predict_proba(self, X: Any) -> Array:
-        """A[L] = P(y = 1 | x) for each column of X: shape (1, m), on the model's backend."""
+        """A[L] = P(y = 1 | x) for each column of X: shape (1, m), on the model's backend.
+
+        On Dask the result is a lazy Dask array chunked like X along m: nothing is
+        computed here, and NaN/inf in X raise ``ValueError`` when it is computed.
+        """
         xp, device, dtype = self._model_placement()
         X = self._prepare_X(X, xp, device, dtype)
         AL, _ = IMPLS["vectorized"].forward(X, self.params_, self.activations, xp=xp)
@@ -283,7 +311,7 @@ class NeuralNetwork:
         """Accuracy: the fraction of the m examples where Ŷ equals Y."""
         xp, device, dtype = self._model_placement()
         Y_hat = self.predict(X)
-        Y = self._prepare_Y(Y, Y_hat.shape[1], xp, device, dtype)
+        Y = self._prepare_Y(Y, Y_hat.shape[1], xp, device, dtype, like=Y_hat)
         return float(xp.mean(xp.astype(Y_hat == Y, dtype)))
 
     def __repr__(self) -> str:
