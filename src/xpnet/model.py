@@ -10,6 +10,7 @@ from . import _validation as v
 from ._backend import (
     align_examples_chunks,
     backend_name,
+    check_same_namespace_and_device,
     chunk_examples,
     device_of,
     get_namespace,
@@ -151,8 +152,8 @@ class NeuralNetwork:
     def _placement(self, arrays: Mapping[str, Any]) -> tuple[Any, Any, Any]:
         """(xp, device, dtype) for a call: the model's backend, or the inputs' library."""
         present = {k: a for k, a in arrays.items() if _is_array(a)}
-        if len(present) > 1:
-            namespace_of(*present.values(), names=tuple(present))
+        if len(present) > 1:  # X and Y from one library and on one device, never mixed
+            check_same_namespace_and_device(present)
         if self.backend is not None:
             xp = get_namespace(self.backend)
             device = resolve_device(xp, self.device)
@@ -225,7 +226,8 @@ class NeuralNetwork:
         Raises
         ------
         DivergenceError
-            When the cost becomes NaN or inf; ``params_`` then holds the last
+            When the cost, or the parameters after the last update, become NaN or
+            inf; the message gives the iteration. ``params_`` then holds the last
             parameters with a finite cost, ``costs_`` the history so far.
         KeyboardInterrupt
             Re-raised after ``params_``/``costs_``/``n_iter_`` are set to the last
@@ -283,6 +285,16 @@ class NeuralNetwork:
                     prev, params = params, new_params
                     self.params_, self.n_iter_ = params, i + 1
                     bar.update(1)
+                # The last update's parameters have no cost computed yet: check them once
+                # (one reduction per array), so a fit never ends with NaN/inf in params_.
+                if not all(bool(xp.all(xp.isfinite(p))) for p in params.values()):
+                    self.params_, self.n_iter_ = prev, self.num_iterations - 1
+                    raise DivergenceError(
+                        f"the parameters became NaN or infinite in the last update (iteration "
+                        f"{self.num_iterations - 1}, learning_rate={lr}); params_ keeps the "
+                        f"parameters after {self.n_iter_} iterations, the last with a finite "
+                        "cost. Lower learning_rate (e.g. by 10x) or standardise X"
+                    )
             except KeyboardInterrupt:
                 bar.update(0, f"interrupted after {self.n_iter_} iterations")
                 raise
@@ -313,6 +325,19 @@ class NeuralNetwork:
         Y_hat = self.predict(X)
         Y = self._prepare_Y(Y, Y_hat.shape[1], xp, device, dtype, like=Y_hat)
         return float(xp.mean(xp.astype(Y_hat == Y, dtype)))
+
+    # ------------------------------------------------------------------ persistence
+
+    def save(self, path: Any) -> None:
+        """Save the fitted model to ``path`` (one ``.npz``, written atomically).
+
+        Parameters, activations, dtype, hyperparameters, ``costs_`` and ``n_iter_``
+        are stored; :func:`xpnet.load` restores them bit for bit on any backend.
+        See :mod:`xpnet.io` for the format.
+        """
+        from .io import save
+
+        save(self, path)
 
     def __repr__(self) -> str:
         acts = [a.to_spec() for a in (self.hidden_activation, self.output_activation)]
