@@ -57,8 +57,13 @@ _EXTRAS = {
 }
 
 
-class BackendUnavailableError(ImportError):
-    """A backend was asked for by name but cannot be used on this machine."""
+class BackendUnavailableError(ImportError, ValueError):
+    """A backend was asked for by name but cannot be used on this machine.
+
+    It is an ``ImportError`` (the library or its GPU runtime is missing) and also a
+    ``ValueError`` (the value passed as ``backend=`` cannot be honoured here), so
+    ``except ValueError`` around a call with a bad argument catches it too.
+    """
 
 
 def _install_hint(name: str) -> str:
