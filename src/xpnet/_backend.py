@@ -164,7 +164,7 @@ def namespace_of(*arrays: Any, names: tuple[str, ...] | None = None) -> ModuleTy
     except TypeError as exc:
         seen = []
         labels = names or tuple(f"argument {i}" for i in range(len(arrays)))
-        for label, a in zip(labels, arrays):
+        for label, a in zip(labels, arrays, strict=True):
             seen.append(f"{label}: {type(a).__module__}.{type(a).__name__}")
         raise TypeError(
             "arrays from different libraries were passed in one call ("
@@ -209,6 +209,8 @@ def resolve_device(xp: ModuleType, device: Any) -> Any:
     """
     name = backend_name(xp)
     default = xp.__array_namespace_info__().default_device()
+    if default is None:  # JAX reports None; an empty array tells the real default
+        default = device_of(xp.empty((0,)))
     if device is None:
         return default
     if name == "array_api_strict" and isinstance(device, str):
@@ -345,7 +347,7 @@ def check_same_namespace_and_device(
     xp = namespace_of(*values, names=names)
     first_name, first = names[0], values[0]
     dev = device_of(first)
-    for name, a in zip(names[1:], values[1:]):
+    for name, a in zip(names[1:], values[1:], strict=True):
         d = device_of(a)
         if d != dev:
             raise ValueError(
