@@ -334,6 +334,35 @@ def gpu_event_times(fn: Callable[[], Any], backend: str, n_repeat: int = 10) -> 
     return {}
 
 
+def paired_min(
+    fa: Callable[[], Any], fb: Callable[[], Any], *, total_s: float | None = None
+) -> dict[str, float]:
+    """Interleaved timing of two steps: rounds of (a, b), each a batch of calls.
+
+    A ratio of two separately benchmarked cells drifts with whatever else the shared
+    machine does between them; alternating the two inside one loop exposes both to the
+    same conditions. Returns the minimum per-call time of each and their ratio a / b.
+    """
+    fa(), fb()  # warm both
+    t = max(timed_once(fa), timed_once(fb), 1e-7)
+    batch = max(1, int(2e-3 / t))  # >= ~2 ms per timing, above timer noise
+    budget = total_s if total_s is not None else (2.0 if quick() else 12.0)
+    rounds = int(min(60, max(5, budget / (2 * batch * t))))
+    best_a = best_b = float("inf")
+    for _ in range(rounds):
+        for which in (0, 1):
+            f = fa if which == 0 else fb
+            t0 = time.perf_counter()
+            for _ in range(batch):
+                f()
+            dt = (time.perf_counter() - t0) / batch
+            if which == 0:
+                best_a = min(best_a, dt)
+            else:
+                best_b = min(best_b, dt)
+    return {"a_min_s": best_a, "b_min_s": best_b, "ratio": best_a / best_b, "rounds": rounds}
+
+
 def timed_once(fn: Callable[[], Any]) -> float:
     t0 = time.perf_counter()
     fn()

@@ -27,6 +27,7 @@ from _common import (
     get_backend,
     make_problem,
     make_step,
+    paired_min,
     peer_grid,
     run_benchmark,
     timed_once,
@@ -36,6 +37,7 @@ from xpnet._backend import to_numpy
 
 PAIRS = [
     ("numpy", "xpnet"),
+    ("torch", "xpnet"),
     ("torch", "torch_nn"),
     ("numpy", "sklearn_mlp"),
     ("cupy", "xpnet"),
@@ -159,3 +161,14 @@ def test_peer(benchmark, backend, impl, cell):
     )
     out = run_benchmark(benchmark, fn, backend=backend)
     assert out is not None
+    if impl == "xpnet" and backend in ("numpy", "torch"):
+        # The ratio the target is judged on: this xpnet step and torch's nn step on the
+        # CPU alternated in one loop, so drift between separate cells does not enter it.
+        torch_fn, _ = _torch_step(p, "cpu")
+        pair = paired_min(fn, torch_fn)
+        benchmark.extra_info["paired_torch_cpu"] = {
+            "xpnet_s": pair["a_min_s"],
+            "torch_s": pair["b_min_s"],
+            "ratio": pair["ratio"],
+            "rounds": pair["rounds"],
+        }

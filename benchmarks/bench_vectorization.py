@@ -18,12 +18,18 @@ from _common import (
     make_problem,
     make_step,
     parametrize_grid,
+    quick,
     run_benchmark,
     timed_once,
     vectorization_grid,
 )
 
 MODELS = {"logreg": ((1,), "sigmoid"), "shallow": ((N_H, 1), "tanh")}
+
+# The cell a performance target names (vectorized vs loops at m = 1000, n_x = 1000 on
+# NumPy) is always measured in the full grid, with this budget instead of the default.
+TARGET_CELLS = {("numpy", 1000, 1000)}
+TARGET_BUDGET_S = 120.0
 
 
 def _dims(model: str, n_x: int) -> tuple[int, ...]:
@@ -57,6 +63,8 @@ def estimate_seconds(backend: str, model: str, impl: str, m: int, n_x: int) -> f
 
 def _bench_step(benchmark, model: str, backend: str, impl: str, m: int, n_x: int) -> None:
     budget = loop_budget(backend)
+    if not quick() and (backend, m, n_x) in TARGET_CELLS:
+        budget = max(budget, TARGET_BUDGET_S)
     est = estimate_seconds(backend, model, impl, m, n_x)
     if est > budget:
         pytest.skip(f"skipped (budget): estimated {est:.3g} s > budget {budget:.3g} s")

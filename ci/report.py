@@ -194,8 +194,20 @@ def _by_impl(runs: dict[str, Any], file: str) -> dict[tuple, dict[str, float]]:
     return t
 
 
+def _paired(runs: dict[str, Any], file: str, key: str) -> dict[tuple, dict[str, Any]]:
+    """Interleaved (paired) timings stored by a cell under ``extra_info[key]``, per
+    (backend, dims, m, dtype)."""
+    out: dict[tuple, dict[str, Any]] = {}
+    for b in runs["benchmarks"]:
+        e = b["extra_info"]
+        if _file(b) == file and key in e:
+            out[(e["backend"], tuple(e["dims"]), e["m"], e["dtype"])] = e[key]
+    return out
+
+
 def abstraction(runs: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
+    paired = _paired(runs, "bench_abstraction", "paired")
     for (dims, m, dtype), t in sorted(_by_impl(runs, "bench_abstraction").items()):
         hand = t.get("numpy:handwritten")
         row = {
@@ -210,14 +222,20 @@ def abstraction(runs: dict[str, Any]) -> list[dict[str, Any]]:
         row["ratio_public"] = (
             row["xpnet_public_s"] / hand if hand and row["xpnet_public_s"] else None
         )
+        pair = paired.get(("numpy", dims, m, dtype))
+        row["paired_ratio"] = pair["ratio"] if pair else None
         out.append(row)
     return out
 
 
 def peers(runs: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
+    paired = _paired(runs, "bench_peers", "paired_torch_cpu")
     for (dims, m, dtype), t in sorted(_by_impl(runs, "bench_peers").items()):
         row: dict[str, Any] = {"dims": list(dims), "m": m, "dtype": dtype, "times_s": t}
+        for backend in ("numpy", "torch"):
+            pair = paired.get((backend, dims, m, dtype))
+            row[f"paired_{backend}_vs_torch_cpu"] = pair["ratio"] if pair else None
         ours = t.get("numpy:xpnet")
         for key, label in (("torch:torch_nn", "vs_torch_cpu"), ("numpy:sklearn_mlp", "vs_sklearn")):
             row[label] = ours / t[key] if ours and t.get(key) else None
@@ -303,9 +321,15 @@ def targets(s: dict[str, Any], gpu_ran: bool) -> list[dict[str, Any]]:
         }
     )
     for dims, m, goal in (([20, 8, 1], 128, 1.15), ([2048, 2048, 2048, 1], 4096, 1.02)):
-        rows = [a for a in s["abstraction"] if a["dims"] == dims and a["m"] == m and a["ratio"]]
-        worst = max((a["ratio"] for a in rows), default=None)
-        fig = ", ".join(f"{a['ratio']:.3f}× ({a['dtype']})" for a in rows) or "cell not in grid"
+        # Judged on the interleaved (paired) ratio when the run measured one.
+        rows = [
+            (a["dtype"], a["paired_ratio"] or a["ratio"], "paired" if a["paired_ratio"] else "")
+            for a in s["abstraction"]
+            if a["dims"] == dims and a["m"] == m and (a["paired_ratio"] or a["ratio"])
+        ]
+        worst = max((r for _, r, _ in rows), default=None)
+        fig = ", ".join(f"{r:.3f}× ({dt}{', ' + how if how else ''})" for dt, r, how in rows)
+        fig = fig or "cell not in grid"
         out.append(
             {
                 "target": f"abstraction cost {dims} m={m} (xpnet / hand-written NumPy)",
@@ -315,20 +339,33 @@ def targets(s: dict[str, Any], gpu_ran: bool) -> list[dict[str, Any]]:
                 "status": _status(worst is not None and worst <= goal, worst is not None),
             }
         )
-    ratios = [
-        (p["dims"], p["m"], p["dtype"], p["vs_torch_cpu"]) for p in s["peers"] if p["vs_torch_cpu"]
-    ]
-    worst = max((r[3] for r in ratios), default=None)
-    fig = "; ".join(f"{'x'.join(map(str, d))} m={m} {dt}: {r:.2f}×" for d, m, dt, r in ratios)
-    out.append(
-        {
-            "target": "xpnet NumPy step / PyTorch CPU step, every size measured",
-            "goal": "≤ 1.0×",
-            "figure": fig or "no torch cell ran",
-            "value": worst,
-            "status": _status(worst is not None and worst <= 1.0, worst is not None),
-        }
-    )
+    for backend in ("numpy", "torch"):
+        ratios = [
+            (p["dims"], p["m"], p["dtype"], p[f"paired_{backend}_vs_torch_cpu"])
+            for p in s["peers"]
+            if p[f"paired_{backend}_vs_torch_cpu"]
+        ]
+        if backend == "numpy" and not ratios:  # runs without paired timings
+            ratios = [
+                (p["dims"], p["m"], p["dtype"], p["vs_torch_cpu"])
+                for p in s["peers"]
+                if p["vs_torch_cpu"]
+            ]
+        if backend == "torch" and not ratios:
+            continue
+        worst = max((r[3] for r in ratios), default=None)
+        fig = "; ".join(f"{'x'.join(map(str, d))} m={m} {dt}: {r:.2f}×" for d, m, dt, r in ratios)
+        label = "NumPy (default backend)" if backend == "numpy" else "torch backend"
+        out.append(
+            {
+                "target": f"xpnet step on {label} / PyTorch CPU nn step, every size measured"
+                " (interleaved pairs)",
+                "goal": "≤ 1.0×",
+                "figure": fig or "no torch cell ran",
+                "value": worst,
+                "status": _status(worst is not None and worst <= 1.0, worst is not None),
+            }
+        )
     gpu_roof = [r for r in s["roofline"] if r["backend"] in GPU_BACKENDS and "fraction" in r]
     big = [r for r in gpu_roof if r["n"] == 2048 and r["m"] == 4096]
     gpu_peer = [p for p in s["peers"] if p.get("cupy_vs_torch_cuda")]
@@ -568,8 +605,24 @@ def render(runs: dict[str, Any], s: dict[str, Any], plots: Sequence[str]) -> str
         ),
     )
     L += ["", "## Abstraction cost (xpnet on NumPy / hand-written NumPy step)", ""]
+    L += [
+        "*ratio* divides the minima of two separately benchmarked cells; *paired ratio* "
+        "times the two steps alternately in one loop (same machine conditions for both) "
+        "and is the figure the target is judged on.",
+        "",
+    ]
     L += _table(
-        ["layers", "m", "dtype", "hand-written", "xpnet kernels", "ratio", "public API", "ratio"],
+        [
+            "layers",
+            "m",
+            "dtype",
+            "hand-written",
+            "xpnet kernels",
+            "ratio",
+            "paired ratio",
+            "public API",
+            "ratio",
+        ],
         (
             [
                 "x".join(map(str, a["dims"])),
@@ -578,6 +631,7 @@ def render(runs: dict[str, Any], s: dict[str, Any], plots: Sequence[str]) -> str
                 _fmt_t(a["handwritten_s"]),
                 _fmt_t(a["xpnet_s"]),
                 f"{a['ratio']:.3f}×" if a["ratio"] else "—",
+                f"{a['paired_ratio']:.3f}×" if a["paired_ratio"] else "—",
                 _fmt_t(a["xpnet_public_s"]),
                 f"{a['ratio_public']:.3f}×" if a["ratio_public"] else "—",
             ]
@@ -585,6 +639,12 @@ def render(runs: dict[str, Any], s: dict[str, Any], plots: Sequence[str]) -> str
         ),
     )
     L += ["", "## Peers (ratio = xpnet step time / peer step time; < 1 means xpnet is faster)", ""]
+    L += [
+        "*paired* ratios time xpnet's step and torch's `nn.Sequential` step alternately in "
+        "one loop; *xpnet on torch* runs xpnet's kernels on the torch backend, so both sides "
+        "use the same BLAS and thread pool.",
+        "",
+    ]
     L += _table(
         [
             "layers",
@@ -593,6 +653,8 @@ def render(runs: dict[str, Any], s: dict[str, Any], plots: Sequence[str]) -> str
             "xpnet NumPy",
             "torch CPU",
             "xpnet/torch",
+            "paired xpnet/torch",
+            "xpnet on torch / torch nn (paired)",
             "sklearn MLP",
             "xpnet/sklearn",
             "cupy/torch-CUDA",
@@ -605,6 +667,8 @@ def render(runs: dict[str, Any], s: dict[str, Any], plots: Sequence[str]) -> str
                 _fmt_t(p["times_s"].get("numpy:xpnet")),
                 _fmt_t(p["times_s"].get("torch:torch_nn")),
                 _fmt_x(p["vs_torch_cpu"]),
+                _fmt_x(p["paired_numpy_vs_torch_cpu"]),
+                _fmt_x(p["paired_torch_vs_torch_cpu"]),
                 _fmt_t(p["times_s"].get("numpy:sklearn_mlp")),
                 _fmt_x(p["vs_sklearn"]),
                 _fmt_x(p["cupy_vs_torch_cuda"]) if s["gpu_ran"] else NO_GPU,

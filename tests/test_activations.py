@@ -42,3 +42,15 @@ def test_leaky_slope_is_configurable(xp):
 def test_unknown_activation_lists_the_table():
     with pytest.raises(ValueError, match="'swish'.*leaky_relu.*tanh"):
         get_activation("swish")
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_backprop_equals_dA_times_derivative(xp, name):
+    """The fused backward step dZ = dA * g'(Z) (which may reuse A = g(Z)) is g' exactly."""
+    act = ACTIVATIONS[name]
+    rng = np.random.default_rng(0)
+    dA = rng.standard_normal(Z.shape)
+    Zb, dAb = xp.asarray(Z), xp.asarray(dA)
+    fused = act.backprop(dAb, Zb, act.g(Zb, xp=xp.ns), xp=xp.ns)
+    assert_on(xp, fused)
+    assert_close(fused, dA * ref.g_prime(name, Z), rtol=1e-12, atol=1e-300)

@@ -48,8 +48,9 @@ def test_zeros_and_seed_behaviour():
 
 
 def test_float32_placement(xp):
-    params = xpnet.initialize_parameters([4, 3, 1], "he", seed=0, xp=xp.ns, device=xp.device,
-                                         dtype="float32")
+    params = xpnet.initialize_parameters(
+        [4, 3, 1], "he", seed=0, xp=xp.ns, device=xp.device, dtype="float32"
+    )
     assert params["W2"].dtype == xp.ns.float32
     assert_on(xp, params["b2"])
 

@@ -358,7 +358,6 @@ def check_same_namespace_and_device(
     return xp, dev
 
 
-
 def synchronize(x: Any) -> None:
     """Block until the device work that produces ``x`` (an array or a dict/tuple of them) is done.
 

@@ -60,8 +60,7 @@ def check_layer_dims(layer_dims: Any) -> list[int]:
         dims = list(layer_dims)
     except TypeError:
         raise TypeError(
-            f"layer_dims must be a sequence of layer sizes like [n_x, n_h, 1], "
-            f"got {layer_dims!r}"
+            f"layer_dims must be a sequence of layer sizes like [n_x, n_h, 1], got {layer_dims!r}"
         ) from None
     if len(dims) < 2 or not all(
         isinstance(n, Integral) and not isinstance(n, bool) and n > 0 for n in dims
@@ -138,9 +137,7 @@ def check_params(params: Mapping[str, Array], layer_dims: Sequence[int] | None =
     Returns L, the number of layers.
     """
     if not isinstance(params, Mapping):
-        raise TypeError(
-            f"params must be a dict {{'W1', 'b1', ...}}, got {type(params).__name__}"
-        )
+        raise TypeError(f"params must be a dict {{'W1', 'b1', ...}}, got {type(params).__name__}")
     # L is the deepest layer named by any W{l} or b{l}, so a missing W{L} is reported as
     # missing rather than making b{L} look unexpected.
     layers = [int(k[1:]) for k in params if isinstance(k, str) and re.fullmatch(r"[Wb][1-9]\d*", k)]

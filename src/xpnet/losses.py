@@ -23,7 +23,7 @@ Array = Any
 
 def softplus(Z: Array, *, xp: ModuleType) -> Array:
     """softplus(Z) = log(1 + e^Z) = max(Z, 0) + log(1 + e^(-|Z|)), finite for any Z."""
-    return xp.where(Z > 0, Z, xp.zeros_like(Z)) + xp.log1p(xp.exp(-xp.abs(Z)))
+    return xp.maximum(Z, 0.0) + xp.log1p(xp.exp(-xp.abs(Z)))
 
 
 def cross_entropy_from_logits(ZL: Array, Y: Array, *, xp: ModuleType) -> Array:

@@ -249,8 +249,7 @@ class NeuralNetwork:
         else:
             v.check_params(initial_params, self.layer_dims)
             params = {
-                k: to_backend(p, xp, device=device, dtype=dtype)
-                for k, p in initial_params.items()
+                k: to_backend(p, xp, device=device, dtype=dtype) for k, p in initial_params.items()
             }
             v.check_finite(params, xp)
 

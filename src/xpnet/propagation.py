@@ -88,7 +88,8 @@ def backward_vectorized(
         if l > 1:
             below = caches[l - 2]
             dA = c.W.T @ dZ
-            dZ = dA * below.activation.dg(below.Z, xp=xp)
+            # dZ[l-1] = dA[l-1] * g'(Z[l-1]); A[l-1] (this layer's input) is g(Z[l-1]).
+            dZ = below.activation.backprop(dA, below.Z, c.A_prev, xp=xp)
     return grads
 
 
