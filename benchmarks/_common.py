@@ -337,30 +337,29 @@ def gpu_event_times(fn: Callable[[], Any], backend: str, n_repeat: int = 10) -> 
 def paired_min(
     fa: Callable[[], Any], fb: Callable[[], Any], *, total_s: float | None = None
 ) -> dict[str, float]:
-    """Interleaved timing of two steps: rounds of (a, b), each a batch of calls.
+    """Interleaved timing of two steps: rounds of (a block of a, a block of b).
 
     A ratio of two separately benchmarked cells drifts with whatever else the shared
     machine does between them; alternating the two inside one loop exposes both to the
-    same conditions. Returns the minimum per-call time of each and their ratio a / b.
+    same conditions. Each block is a few calls lasting >= ~20 ms, timed call by call,
+    and the minimum per call is kept: the first call after a switch can meet the other
+    library's thread pool still spinning (OpenBLAS and torch's OpenMP threads busy-wait
+    for a while after their work), the later calls of the block do not. Returns the
+    minimum per-call time of each and their ratio a / b.
     """
     fa(), fb()  # warm both
     t = max(timed_once(fa), timed_once(fb), 1e-7)
-    batch = max(1, int(2e-3 / t))  # >= ~2 ms per timing, above timer noise
+    calls = max(2, int(2e-2 / t))
     budget = total_s if total_s is not None else (2.0 if quick() else 12.0)
-    rounds = int(min(60, max(5, budget / (2 * batch * t))))
-    best_a = best_b = float("inf")
+    rounds = int(min(40, max(3, budget / (2 * calls * t))))
+    best = [float("inf"), float("inf")]
     for _ in range(rounds):
-        for which in (0, 1):
-            f = fa if which == 0 else fb
-            t0 = time.perf_counter()
-            for _ in range(batch):
+        for which, f in enumerate((fa, fb)):
+            for _ in range(calls):
+                t0 = time.perf_counter()
                 f()
-            dt = (time.perf_counter() - t0) / batch
-            if which == 0:
-                best_a = min(best_a, dt)
-            else:
-                best_b = min(best_b, dt)
-    return {"a_min_s": best_a, "b_min_s": best_b, "ratio": best_a / best_b, "rounds": rounds}
+                best[which] = min(best[which], time.perf_counter() - t0)
+    return {"a_min_s": best[0], "b_min_s": best[1], "ratio": best[0] / best[1], "rounds": rounds}
 
 
 def timed_once(fn: Callable[[], Any]) -> float:

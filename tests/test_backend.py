@@ -58,3 +58,17 @@ def test_jax_float64_without_x64_is_refused():
         xpnet.NeuralNetwork([2, 1], backend="jax", dtype="float32")  # float32 is fine
     finally:
         jax.config.update("jax_enable_x64", True)
+
+
+def test_torch_cuda_without_a_gpu_is_a_clear_error():
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present: the error case cannot happen here")
+    with pytest.raises(xpnet.BackendUnavailableError, match="no CUDA device.*device='cpu'"):
+        xpnet.NeuralNetwork([2, 1], backend="torch", device="cuda")
+
+
+def test_jax_unknown_device_is_a_clear_error():
+    pytest.importorskip("jax")
+    with pytest.raises(xpnet.BackendUnavailableError, match="no such device"):
+        xpnet.to_backend([1.0], "jax", device="cpu:7")

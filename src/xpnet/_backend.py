@@ -217,10 +217,20 @@ def resolve_device(xp: ModuleType, device: Any) -> Any:
         import array_api_strict
 
         return array_api_strict.Device(device)
-    if name == "torch" and isinstance(device, str):
+    if name == "torch" and isinstance(device, str | int):
         import torch
 
-        return torch.device(device)
+        dev = torch.device(device)
+        if dev.type == "cuda":
+            if not torch.cuda.is_available():
+                raise BackendUnavailableError(
+                    f"device={device!r} was requested on backend='torch' but torch reports no "
+                    "CUDA device (CPU-only build or no GPU); use device='cpu', or install a "
+                    "CUDA build of torch on a machine with an NVIDIA GPU"
+                )
+            if dev.index is None:  # "cuda" means the current device: name it, so it
+                dev = torch.device("cuda", torch.cuda.current_device())  # compares equal
+        return dev
     if name == "cupy":
         import cupy
 
@@ -233,7 +243,13 @@ def resolve_device(xp: ModuleType, device: Any) -> Any:
         import jax
 
         platform, _, idx = device.partition(":")
-        return jax.devices(platform)[int(idx or 0)]
+        try:
+            return jax.devices(platform)[int(idx or 0)]
+        except (RuntimeError, IndexError) as exc:
+            raise BackendUnavailableError(
+                f"device={device!r} was requested on backend='jax' but JAX has no such device "
+                f"({exc}); available: {[str(d) for d in jax.devices()]}"
+            ) from exc
     if name in ("numpy", "dask") and device not in ("cpu", default):
         raise ValueError(
             f"device={device!r} is not available on backend={name!r}, which runs on the "
