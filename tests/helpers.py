@@ -28,3 +28,19 @@ def assert_close(actual: Any, expected: Any, *, rtol: float, atol: float = 0.0) 
 def tol(dtype: str) -> float:
     """The agreed tolerance against the NumPy float64 reference."""
     return 1e-10 if dtype == "float64" else 1e-4
+
+
+def numeric_gradients(cost_of, params, h=1e-6):
+    """Central differences (J(θ + h) - J(θ - h)) / 2h for every entry of every host
+    parameter; keys are the gradients' names ("dW1", ...)."""
+    numeric = {}
+    for key, P in params.items():
+        G = np.zeros_like(P)
+        for idx in np.ndindex(P.shape):
+            plus = {**params, key: P.copy()}
+            minus = {**params, key: P.copy()}
+            plus[key][idx] += h
+            minus[key][idx] -= h
+            G[idx] = (cost_of(plus) - cost_of(minus)) / (2 * h)
+        numeric[f"d{key}"] = G
+    return numeric

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import assert_close
+from helpers import assert_close, numeric_gradients
 
 import xpnet
 from xpnet.activations import ACTIVATIONS
@@ -191,16 +191,9 @@ def test_property_gradients_match_central_differences(xp, seed, hidden, depth, s
     params = {k: xp.asarray(v) for k, v in host.items()}
     AL, caches = xpnet.forward(xp.asarray(X), params, acts)
     grads = xpnet.backward(AL, xp.asarray(Y), caches, l2=l2)
-    h = 1e-6
-    for key, P in host.items():
-        num = np.zeros_like(P)
-        for idx in np.ndindex(P.shape):
-            plus = {**host, key: P.copy()}
-            minus = {**host, key: P.copy()}
-            plus[key][idx] += h
-            minus[key][idx] -= h
-            num[idx] = (_cost_np(X, Y, plus, acts, l2) - _cost_np(X, Y, minus, acts, l2)) / (2 * h)
-        got = xpnet.to_numpy(grads[f"d{key}"])
+    numeric = numeric_gradients(lambda p: _cost_np(X, Y, p, acts, l2), host)
+    for key, num in numeric.items():
+        got = xpnet.to_numpy(grads[key])
         np.testing.assert_allclose(got, num, rtol=1e-5, atol=1e-6 * max(1.0, scale**depth))
 
 

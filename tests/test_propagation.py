@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import reference as ref
-from helpers import assert_close, assert_on, tol
+from helpers import assert_close, assert_on, numeric_gradients, tol
 
 import xpnet
 
@@ -56,21 +56,6 @@ def _cost_np(xp, X, Y, params, acts, l2):
     return float(xpnet.cost(AL, xp.asarray(Y), pb, l2=l2, logits=caches[-1].Z))
 
 
-def _numeric_gradients(cost_of, params, h=1e-6):
-    """Central differences (J(θ + h) - J(θ - h)) / 2h for every entry of every parameter."""
-    numeric = {}
-    for key, P in params.items():
-        G = np.zeros_like(P)
-        for idx in np.ndindex(P.shape):
-            plus = {**params, key: P.copy()}
-            minus = {**params, key: P.copy()}
-            plus[key][idx] += h
-            minus[key][idx] -= h
-            G[idx] = (cost_of(plus) - cost_of(minus)) / (2 * h)
-        numeric[f"d{key}"] = G
-    return numeric
-
-
 def _check_gradients(xp, hidden, L, l2, impl="vectorized"):
     dims = DEPTHS[L]
     X, Y, params = ref.random_problem(dims, m=5, seed=L)
@@ -78,7 +63,7 @@ def _check_gradients(xp, hidden, L, l2, impl="vectorized"):
     pb = _on(xp, params)
     AL, caches = xpnet.forward(xp.asarray(X), pb, acts, impl=impl)
     grads = xpnet.backward(AL, xp.asarray(Y), caches, l2, impl=impl)
-    numeric = _numeric_gradients(lambda p: _cost_np(xp, X, Y, p, acts, l2), params)
+    numeric = numeric_gradients(lambda p: _cost_np(xp, X, Y, p, acts, l2), params)
     assert sorted(grads) == sorted(numeric)
     for k, G in numeric.items():
         np.testing.assert_allclose(xpnet.to_numpy(grads[k]), G, rtol=1e-5, atol=1e-8, err_msg=k)
