@@ -335,7 +335,11 @@ def gpu_event_times(fn: Callable[[], Any], backend: str, n_repeat: int = 10) -> 
 
 
 def paired_min(
-    fa: Callable[[], Any], fb: Callable[[], Any], *, total_s: float | None = None
+    fa: Callable[[], Any],
+    fb: Callable[[], Any],
+    *,
+    names: tuple[str, str] = ("a", "b"),
+    total_s: float | None = None,
 ) -> dict[str, float]:
     """Interleaved timing of two steps: rounds of (a block of a, a block of b).
 
@@ -345,7 +349,8 @@ def paired_min(
     and the minimum per call is kept: the first call after a switch can meet the other
     library's thread pool still spinning (OpenBLAS and torch's OpenMP threads busy-wait
     for a while after their work), the later calls of the block do not. Returns the
-    minimum per-call time of each and their ratio a / b.
+    minimum per-call time of each as ``{name}_s`` (``names``), their ratio a / b and
+    the number of rounds: the record a benchmark stores in ``extra_info``.
     """
     fa(), fb()  # warm both
     t = max(timed_once(fa), timed_once(fb), 1e-7)
@@ -359,7 +364,8 @@ def paired_min(
                 t0 = time.perf_counter()
                 f()
                 best[which] = min(best[which], time.perf_counter() - t0)
-    return {"a_min_s": best[0], "b_min_s": best[1], "ratio": best[0] / best[1], "rounds": rounds}
+    a, b = names
+    return {f"{a}_s": best[0], f"{b}_s": best[1], "ratio": best[0] / best[1], "rounds": rounds}
 
 
 def timed_once(fn: Callable[[], Any]) -> float:

@@ -49,13 +49,7 @@ def test_abstraction(benchmark, backend, impl, cell):
     if impl == "xpnet":
         # The ratio the target is judged on: xpnet and the hand-written step alternated
         # in one loop, so machine noise between two separate cells does not enter it.
-        pair = paired_min(fn, hand)
-        benchmark.extra_info["paired"] = {
-            "xpnet_s": pair["a_min_s"],
-            "handwritten_s": pair["b_min_s"],
-            "ratio": pair["ratio"],
-            "rounds": pair["rounds"],
-        }
+        benchmark.extra_info["paired"] = paired_min(fn, hand, names=("xpnet", "handwritten"))
     # Same math: the step must agree with the hand-written one.
     ref_new, ref_J = numpy_step(
         np.asarray(p.X),

@@ -165,10 +165,6 @@ def test_peer(benchmark, backend, impl, cell):
         # The ratio the target is judged on: this xpnet step and torch's nn step on the
         # CPU alternated in one loop, so drift between separate cells does not enter it.
         torch_fn, _ = _torch_step(p, "cpu")
-        pair = paired_min(fn, torch_fn)
-        benchmark.extra_info["paired_torch_cpu"] = {
-            "xpnet_s": pair["a_min_s"],
-            "torch_s": pair["b_min_s"],
-            "ratio": pair["ratio"],
-            "rounds": pair["rounds"],
-        }
+        benchmark.extra_info["paired_torch_cpu"] = paired_min(
+            fn, torch_fn, names=("xpnet", "torch")
+        )

@@ -99,13 +99,8 @@ def test_roofline_step(benchmark, backend, cell):
     # alternately in one loop (both synchronize on a GPU), so drift between two separate
     # cells does not enter it.
     matmuls, _ = _matmuls(p.backend, n, m, dtype)
-    pair = paired_min(step, matmuls)
-    benchmark.extra_info["paired_matmul"] = {
-        "step_s": pair["a_min_s"],
-        "matmul_s": pair["b_min_s"],
-        "fraction": pair["b_min_s"] / pair["a_min_s"],
-        "rounds": pair["rounds"],
-    }
+    pair = paired_min(step, matmuls, names=("step", "matmul"))
+    benchmark.extra_info["paired_matmul"] = {**pair, "fraction": 1 / pair["ratio"]}
 
 
 @pytest.mark.parametrize("cell", CELLS, ids=_cell_id)

@@ -286,14 +286,19 @@ def test_load_npy_errors(tmp_path, data) -> None:
         dask_io.write_npy(tmp_path / "w.npy", [X, X[:, :1]], shape=X.shape)
 
 
-def test_fit_from_npy_files_matches_numpy(tmp_path, data, reference, no_whole_X_on_client):
+def fit_from_npy_files(tmp_path, data, reference, chunk_x: int, chunk_y: int) -> None:
+    """Save X, Y as .npy, train on them out of core, compare with NumPy."""
     X, Y = data
     dask_io.save_npy(tmp_path / "X.npy", X)
     dask_io.save_npy(tmp_path / "Y.npy", Y)
-    Xd = dask_io.load_npy(tmp_path / "X.npy", chunk_m=128)
-    Yd = dask_io.load_npy(tmp_path / "Y.npy", chunk_m=1000)
+    Xd = dask_io.load_npy(tmp_path / "X.npy", chunk_m=chunk_x)
+    Yd = dask_io.load_npy(tmp_path / "Y.npy", chunk_m=chunk_y)
     net = xpnet.NeuralNetwork(DIMS, backend="dask", **KW).fit(Xd, Yd)
     assert_same_training(net, reference)
+
+
+def test_fit_from_npy_files_matches_numpy(tmp_path, data, reference, no_whole_X_on_client):
+    fit_from_npy_files(tmp_path, data, reference, chunk_x=128, chunk_y=1000)
 
 
 # --------------------------------------------------------------------------- distributed
@@ -352,10 +357,4 @@ def test_distributed_persists_X_on_the_workers(client, data) -> None:
 
 @pytest.mark.slow
 def test_distributed_fit_from_npy_files(client, tmp_path, data, reference) -> None:
-    X, Y = data
-    dask_io.save_npy(tmp_path / "X.npy", X)
-    dask_io.save_npy(tmp_path / "Y.npy", Y)
-    Xd = dask_io.load_npy(tmp_path / "X.npy", chunk_m=300)
-    Yd = dask_io.load_npy(tmp_path / "Y.npy", chunk_m=500)
-    net = xpnet.NeuralNetwork(DIMS, backend="dask", **KW).fit(Xd, Yd)
-    assert_same_training(net, reference)
+    fit_from_npy_files(tmp_path, data, reference, chunk_x=300, chunk_y=500)

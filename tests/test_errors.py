@@ -109,6 +109,20 @@ Y_BAD_SHAPES = {
 }
 
 
+def call_with_labels(xp, where, X, Yb):
+    """Give labels Yb (with data X) to one entry point: fit, score, cost or backward."""
+    if where == "fit":
+        model(xp).fit(xp.asarray(X), Yb)
+    elif where == "score":
+        fitted(xp).score(xp.asarray(X), Yb)
+    else:
+        AL, caches = xpnet.forward(xp.asarray(X), make_params(xp), ACTS)
+        if where == "cost":
+            xpnet.cost(AL, Yb)
+        else:
+            xpnet.backward(AL, Yb, caches)
+
+
 @pytest.mark.parametrize("kind", list(Y_BAD_SHAPES))
 @pytest.mark.parametrize("where", ["fit", "score", "cost", "backward"])
 def test_Y_bad_shape(xp, kind, where):
@@ -116,16 +130,7 @@ def test_Y_bad_shape(xp, kind, where):
     reshape, fragments = Y_BAD_SHAPES[kind]
     Ybad = xp.asarray(reshape(Y))
     with raises(ValueError, *fragments):
-        if where == "fit":
-            model(xp).fit(xp.asarray(X), Ybad)
-        elif where == "score":
-            fitted(xp).score(xp.asarray(X), Ybad)
-        else:
-            AL, caches = xpnet.forward(xp.asarray(X), make_params(xp), ACTS)
-            if where == "cost":
-                xpnet.cost(AL, Ybad)
-            else:
-                xpnet.backward(AL, Ybad, caches)
+        call_with_labels(xp, where, X, Ybad)
 
 
 @pytest.mark.parametrize("where", ["forward", "fit", "predict"])
@@ -221,15 +226,7 @@ def test_m_mismatch_between_X_and_Y(xp, where):
     X, Y = data(m=5)
     Y4 = xp.asarray(Y[:, :4])
     with raises(ValueError, "Y has shape (1, 4)", "m = 5", "(1, 5)"):
-        if where == "fit":
-            model(xp).fit(xp.asarray(X), Y4)
-        elif where == "score":
-            fitted(xp).score(xp.asarray(X), Y4)
-        else:
-            AL, caches = xpnet.forward(xp.asarray(X), make_params(xp), ACTS)
-            (xpnet.cost if where == "cost" else xpnet.backward)(
-                AL, Y4, *([caches] if where == "backward" else [])
-            )
+        call_with_labels(xp, where, X, Y4)
 
 
 # ============================================================================ parameters
