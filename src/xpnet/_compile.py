@@ -1,0 +1,320 @@
+"""Compiling a pure training step with the backend's own compiler.
+
+This module is the only place in xpnet that calls a compiler (``jax.jit``,
+``torch.compile``, CUDA graphs, ``cupy.fuse``); the math modules stay pure Array
+API. It compiles a *step*, a pure function of arrays::
+
+    step(params, opt_state, X, Y, lr, rng) -> (params, opt_state, J, rng)
+
+where ``params``/``opt_state`` are dicts of arrays, ``J`` is the cost before the
+update (a 0-d array that stays on the device), ``lr`` is a 0-d array and ``rng`` is
+the backend's generator state (a JAX PRNG key, or ``None`` without dropout). The
+step must not branch in Python on array values, call ``float()``/``bool()``, or
+produce shapes that depend on data; static things (layer sizes, activations, λ)
+are closed over.
+
+What each ``mode`` does, per backend
+------------------------------------
+===================  ===========================  ==============================  ===========
+backend              ``"auto"`` (the default)     ``True``                        ``False``
+===================  ===========================  ==============================  ===========
+jax                  ``jax.jit``                  ``jax.jit``                     eager
+torch, CPU           eager (see below)            ``torch.compile`` (inductor)    eager
+torch, CUDA          eager (not measured yet)     ``torch.compile`` with          eager
+                                                  ``mode="reduce-overhead"``
+                                                  (CUDA-graph capture)
+cupy                 eager                        eager (see below)               eager
+numpy, dask,         eager: nothing to compile    eager: nothing to compile       eager
+array_api_strict
+===================  ===========================  ==============================  ===========
+
+"eager" means the step is returned unchanged (wrapped only to carry
+:attr:`CompiledStep.compiler` and :attr:`CompiledStep.reason`). ``True`` asks for
+"the backend's compiler if it has one": it never raises on a backend without one.
+An explicit compiler name does raise where it cannot apply: ``"jit"`` needs JAX;
+``"default"``, ``"reduce-overhead"``, ``"max-autotune"`` and
+``"max-autotune-no-cudagraphs"`` are ``torch.compile`` modes and need torch.
+
+Why these defaults (measured on the 2-core CPU, see the README's "Compiled steps"):
+
+* JAX: the jitted step runs 28-58x faster than eager op-by-op dispatch at the
+  course's sizes, and compiling takes well under a second.
+* torch on CPU: ``torch.compile`` takes tens of seconds for the first call and
+  the compiled step is not faster than eager at the course's sizes, so
+  ``"auto"`` stays eager; ``True`` still compiles.
+* torch on CUDA: CUDA-graph capture removes the per-op launch cost, which is what
+  dominates small steps on a GPU; without a GPU to measure it here, ``"auto"``
+  stays eager and ``True`` captures.
+* CuPy: cuBLAS calls cannot be captured in a CUDA graph by CuPy (its
+  stream-capture tests assert this), and a step is mostly matmuls. Fusing the
+  element-wise work (``cupy.fuse`` / ``ElementwiseKernel``) would need kernels
+  written outside the Array API and has not been measured, so the step runs
+  eagerly.
+* NumPy, Dask, array_api_strict: there is no compiler. (Dask builds a task graph
+  lazily already; the training loop decides when to compute it.)
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from ._backend import backend_name, get_namespace
+
+__all__ = [
+    "COMPILE_MODES",
+    "CompiledStep",
+    "compile_step",
+    "compile_steps",
+    "resolve_compile",
+]
+
+Step = Callable[..., tuple[Any, Any, Any, Any]]
+
+#: ``torch.compile`` modes accepted as ``mode=``.
+TORCH_MODES: tuple[str, ...] = (
+    "default",
+    "reduce-overhead",
+    "max-autotune",
+    "max-autotune-no-cudagraphs",
+)
+#: Every accepted ``mode=`` value besides ``True``/``False``/``None``.
+COMPILE_MODES: tuple[str, ...] = ("auto", "eager", "jit", *TORCH_MODES)
+
+
+def _on_cuda(device: Any) -> bool:
+    return getattr(device, "type", None) == "cuda" or str(device).startswith("cuda")
+
+
+def resolve_compile(mode: Any, xp: Any, device: Any = None) -> tuple[str | None, str]:
+    """Which compiler ``mode`` picks on backend ``xp`` and ``device``, and why.
+
+    Parameters
+    ----------
+    mode : "auto", True, False, None, "eager", "jit" or a ``torch.compile`` mode
+        See the table in this module's docstring.
+    xp : str or namespace
+        The backend ("jax", "torch", ...) or its Array API namespace.
+    device : optional
+        The device the step runs on (torch: CPU or CUDA changes the choice).
+
+    Returns
+    -------
+    compiler : str or None
+        ``"jax.jit"``, ``"torch.compile:<mode>"``, or ``None`` for eager.
+    reason : str
+        One sentence saying why, for ``repr`` and error messages.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``mode``, or a compiler name the backend does not have
+        (``mode="jit"`` on torch, ``mode="reduce-overhead"`` on NumPy...).
+    """
+    if isinstance(xp, str | ModuleType):
+        xp = get_namespace(xp)
+    name = backend_name(xp)
+    if mode is None or mode is False or mode == "eager":
+        return None, "compile=False: the step runs eagerly, op by op"
+    if not (mode is True or (isinstance(mode, str) and mode in COMPILE_MODES)):
+        raise ValueError(
+            f"compile={mode!r} is not a compile mode; expected True, False, or one of "
+            f"{list(COMPILE_MODES)} (\"auto\" picks per backend)"
+        )
+    if name == "jax":
+        if mode in TORCH_MODES:
+            raise ValueError(
+                f"compile={mode!r} is a torch.compile mode but the backend is JAX; pass "
+                "compile=True or 'jit' (jax.jit), or False"
+            )
+        return "jax.jit", "JAX: jax.jit traces the step once and runs it as one XLA program"
+    if mode == "jit":
+        raise ValueError(
+            f"compile='jit' means jax.jit but the backend is {name!r}; pass compile=True for "
+            f"the {name} backend's own compiler (if any), or use backend='jax'"
+        )
+    if name == "torch":
+        cuda = _on_cuda(device)
+        if mode in TORCH_MODES:
+            return f"torch.compile:{mode}", f"torch.compile(mode={mode!r}) as asked"
+        if mode is True:
+            tmode = "reduce-overhead" if cuda else "default"
+            where = "CUDA graphs capture the step" if cuda else "inductor C++ kernels"
+            return f"torch.compile:{tmode}", f"compile=True on torch: {where}"
+        # "auto"
+        if cuda:
+            return None, (
+                "compile='auto' on torch-CUDA stays eager: CUDA-graph capture is not "
+                "measured yet; pass compile=True to capture the step"
+            )
+        return None, (
+            "compile='auto' on torch CPU stays eager: torch.compile costs tens of seconds "
+            "and the compiled step was not faster at the course's sizes"
+        )
+    if mode in TORCH_MODES:
+        raise ValueError(
+            f"compile={mode!r} is a torch.compile mode but the backend is {name!r}; pass "
+            "compile=True (the backend's own compiler, if any) or False"
+        )
+    if name == "cupy":
+        return None, (
+            "CuPy runs eagerly: cuBLAS matmuls cannot be captured in a CUDA graph, and "
+            "fusing the element-wise work has not been measured"
+        )
+    return None, f"{name} has no compiler: the step runs eagerly (nothing to compile)"
+
+
+class CompiledStep:
+    """A step (or run of steps) with the compiler that was applied to it.
+
+    Calling it calls the compiled function. Attributes: ``fn`` (what is called),
+    ``step`` (the original function), ``backend`` (name), ``compiler``
+    (``"jax.jit"``, ``"torch.compile:<mode>"`` or ``None`` for eager) and
+    ``reason``.
+    """
+
+    def __init__(self, fn: Callable, step: Callable, backend: str, compiler, reason) -> None:
+        self.fn = fn
+        self.step = step
+        self.backend = backend
+        self.compiler = compiler
+        self.reason = reason
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        what = self.compiler or "eager"
+        name = getattr(self.step, "__name__", "step")
+        return f"<CompiledStep {name} on {self.backend}: {what} ({self.reason})>"
+
+
+def _torch_compile(step: Step, tmode: str) -> Callable:
+    import torch
+
+    # fullgraph=True: a step that breaks the graph (a Python branch on a value, a
+    # .item()) fails loudly instead of silently running half eagerly. dynamic=False:
+    # one specialised graph per shape, as the loop keeps shapes fixed.
+    return torch.compile(step, mode=tmode, fullgraph=True, dynamic=False)
+
+
+def compile_step(
+    step: Step,
+    backend: Any,
+    *,
+    mode: Any = "auto",
+    device: Any = None,
+    donate: bool = True,
+) -> CompiledStep:
+    """Compile a pure training step with the backend's own compiler.
+
+    Parameters
+    ----------
+    step : callable
+        ``step(params, opt_state, X, Y, lr, rng) -> (params, opt_state, J, rng)``,
+        a pure function of arrays (see the module docstring). It is never edited;
+        the backend's compiler traces it.
+    backend : str or namespace
+        "jax", "torch", "numpy", ... or the namespace the arrays belong to.
+    mode : "auto" (default), True, False, "eager", "jit" or a torch.compile mode
+        What to compile with; the module docstring has the table per backend.
+    device : optional
+        Device of the arrays (matters for torch: CUDA graphs only on CUDA).
+    donate : bool
+        JAX only: donate the ``params`` and ``opt_state`` buffers to the jitted
+        step, so XLA updates them in place. The arrays passed in are then deleted
+        (reading them raises); keep a copy if you need the old values. Ignored
+        elsewhere.
+
+    Returns
+    -------
+    CompiledStep
+        Callable like ``step``; ``.compiler`` says what was applied.
+
+    Examples
+    --------
+    >>> run = xpnet.compile_step(step, "jax")            # doctest: +SKIP
+    >>> params, opt_state, J, key = run(params, opt_state, X, Y, lr, key)  # doctest: +SKIP
+    """
+    if not callable(step):
+        raise TypeError(f"step must be a callable, got {type(step).__name__}")
+    if not isinstance(donate, bool):
+        raise TypeError(f"donate must be True or False, got {donate!r}")
+    xp = get_namespace(backend)
+    name = backend_name(xp)
+    compiler, reason = resolve_compile(mode, xp, device)
+    if compiler is None:
+        fn: Callable = step
+    elif compiler == "jax.jit":
+        import jax
+
+        fn = jax.jit(step, donate_argnums=(0, 1) if donate else ())
+    else:
+        fn = _torch_compile(step, compiler.split(":", 1)[1])
+    return CompiledStep(fn, step, name, compiler, reason)
+
+
+def _scan_run(step: Step) -> Callable:
+    """The run of n full-batch steps as one ``lax.scan``: costs J[0..n-1] stacked."""
+    import jax
+
+    def run(params, opt_state, X, Y, lrs, rng):
+        def body(carry, lr):
+            p, s, r = carry
+            p, s, J, r = step(p, s, X, Y, lr, r)
+            return (p, s, r), J
+
+        (params, opt_state, rng), costs = jax.lax.scan(body, (params, opt_state, rng), lrs)
+        return params, opt_state, costs, rng
+
+    return run
+
+
+def compile_steps(
+    step: Step,
+    backend: Any,
+    *,
+    mode: Any = "auto",
+    device: Any = None,
+    donate: bool = True,
+) -> CompiledStep:
+    """Compile the run of n full-batch steps between two recording iterations.
+
+    ``run(params, opt_state, X, Y, lrs, rng) -> (params, opt_state, costs, rng)``
+    applies ``step`` ``n = lrs.shape[0]`` times to the same ``X``, ``Y``, with
+    learning rate ``lrs[i]`` at step i (a 1-d array, so a decay schedule costs no
+    recompile), and returns ``costs`` of shape (n,): ``costs[i]`` is J before
+    update i. No value leaves the device inside the run.
+
+    On JAX the whole run is one ``jax.lax.scan`` under ``jax.jit`` (one dispatch
+    per run instead of one per step; a new n compiles once more). On every other
+    backend, or with ``mode=False``, the run is a Python loop over the step
+    (compiled as :func:`compile_step` would), and ``costs`` is stacked with
+    ``xp.stack``.
+
+    Parameters are those of :func:`compile_step`.
+    """
+    if not callable(step):
+        raise TypeError(f"step must be a callable, got {type(step).__name__}")
+    xp = get_namespace(backend)
+    name = backend_name(xp)
+    compiler, reason = resolve_compile(mode, xp, device)
+    if compiler == "jax.jit":
+        import jax
+
+        fn = jax.jit(_scan_run(step), donate_argnums=(0, 1) if donate else ())
+        reason = "JAX: the run of steps is one jax.lax.scan under jax.jit"
+        return CompiledStep(fn, step, name, "jax.jit+scan", reason)
+    one = compile_step(step, xp, mode=mode, device=device, donate=donate)
+
+    @functools.wraps(step)
+    def loop(params, opt_state, X, Y, lrs, rng):
+        costs = []
+        for i in range(lrs.shape[0]):
+            params, opt_state, J, rng = one.fn(params, opt_state, X, Y, lrs[i], rng)
+            costs.append(J)
+        return params, opt_state, xp.stack(costs), rng
+
+    return CompiledStep(loop, step, name, one.compiler, one.reason)
