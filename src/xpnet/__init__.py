@@ -18,6 +18,7 @@ from ._backend import (
 )
 from ._backend import to_backend as _to_backend
 from .activations import ACTIVATIONS, Activation, leaky_relu
+from ._compile import compile_step, compile_steps
 from .cache import LayerCache
 from .initializers import INITS, initialize_parameters
 from .io import ModelFileError, load
@@ -59,6 +60,8 @@ __all__ = [
     "__version__",
     "activations",
     "backward",
+    "compile_step",
+    "compile_steps",
     "cost",
     "datasets",
     "forward",

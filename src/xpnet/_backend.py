@@ -33,6 +33,7 @@ __all__ = [
     "device_of",
     "get_namespace",
     "is_lazy",
+    "is_traced",
     "lazy_check_finite",
     "materialize",
     "namespace_of",
@@ -194,6 +195,16 @@ def backend_name(xp: ModuleType) -> str:
 def is_lazy(xp: ModuleType) -> bool:
     """True for namespaces whose arrays are task graphs (Dask)."""
     return array_api_compat.is_dask_namespace(xp)
+
+
+def is_traced(x: Any) -> bool:
+    """True for an abstract array being traced by a compiler (a JAX tracer inside
+    ``jax.jit``), whose values cannot be read; False for concrete arrays."""
+    if not array_api_compat.is_jax_array(x):
+        return False
+    import jax
+
+    return isinstance(x, jax.core.Tracer)
 
 
 def device_of(x: Any) -> Any:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import to_numpy
+from ._backend import is_traced, to_numpy
 from .activations import Activation, get_activation
 
 Array = Any
@@ -251,7 +251,13 @@ def check_finite(arrays: Mapping[str, Array], xp: ModuleType) -> None:
 
 
 def check_labels(Y: Array, xp: ModuleType, *, arg: str = "Y") -> None:
-    """Labels are exactly 0 or 1 (boundary use only)."""
+    """Labels are exactly 0 or 1 (boundary use only).
+
+    Skipped for a Y being traced by a compiler (inside ``jax.jit``), whose values
+    are not known yet; the check runs wherever the concrete labels enter.
+    """
+    if is_traced(Y):
+        return
     if not bool(xp.all((Y == 0) | (Y == 1))):
         y = to_numpy(Y)
         bad = np.unique(y[(y != 0) & (y != 1)])[:5].tolist()
