@@ -46,10 +46,10 @@ def numeric_gradients(cost_of, params, h=1e-6):
     return numeric
 
 
-def gd_step(activations, l2=0.0):
-    """A pure full-batch gradient-descent step built from xpnet's public kernels:
-    ``step(params, opt_state, X, Y, lr, rng) -> (params, opt_state, J, rng)`` with
-    J the cost before the update (the shape of the training loop's step)."""
+def gd_step(activations, xp, l2=0.0):
+    """A pure full-batch gradient-descent step on namespace ``xp``, built from xpnet's
+    kernels: ``step(params, opt_state, X, Y, lr, rng) -> (params, opt_state, J, rng)``
+    with J the cost before the update (the shape of the training loop's step)."""
     from xpnet.activations import get_activation
     from xpnet.propagation import (
         backward_vectorized,
@@ -61,7 +61,6 @@ def gd_step(activations, l2=0.0):
     acts = [get_activation(a) for a in activations]
 
     def step(params, opt_state, X, Y, lr, rng):
-        xp = array_api_compat.array_namespace(X)
         AL, caches = forward_vectorized(X, params, acts, xp=xp)
         J = total_cost(caches, Y, params, l2, xp=xp)
         grads = backward_vectorized(AL, Y, caches, l2, xp=xp)

@@ -1,0 +1,221 @@
+"""Compiled training steps (``xpnet.compile_step``/``compile_steps``) equal the eager
+step: within 1e-10 in float64 and 1e-4 in float32, costs included, and a too-large
+learning rate gives non-finite costs at the same step in both. JAX (``jax.jit``, and
+the run of steps as one ``lax.scan``) and torch on CPU (``torch.compile``) compile
+for real here; the other backends have nothing to compile, which is checked too."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+import reference as ref
+from helpers import assert_close, gd_step, tol
+
+import xpnet
+from xpnet._compile import resolve_compile
+
+DIMS = [4, 5, 3, 1]
+STEPS = 12
+
+
+def _needs(name):
+    if importlib.util.find_spec(name) is None:
+        pytest.skip(f"{name} is not installed")
+
+
+def _setup(backend, dtype, hidden="tanh", m=16):
+    xp = xpnet.get_namespace(backend)
+    X, Y, params = ref.random_problem(DIMS, m=m, seed=5)
+    put = {k: xpnet.to_backend(p, backend, dtype=dtype) for k, p in params.items()}
+    Xb = xpnet.to_backend(X, backend, dtype=dtype)
+    Yb = xpnet.to_backend(Y, backend, dtype=dtype)
+    step = gd_step([hidden] * (len(DIMS) - 2) + ["sigmoid"], xp)
+    return xp, step, put, Xb, Yb
+
+
+def _run(fn, xp, params, X, Y, lr, n, dtype):
+    """n steps of ``fn``; the costs J (before each update) and the final parameters,
+    copied to the host."""
+    lr = xp.asarray(lr, dtype=getattr(xp, dtype))
+    costs = []
+    for _ in range(n):
+        params, _, J, _ = fn(params, {}, X, Y, lr, None)
+        costs.append(xpnet.to_numpy(J))
+    return np.asarray(costs), {k: xpnet.to_numpy(p) for k, p in params.items()}
+
+
+def _copy(params):
+    return {k: xpnet.to_numpy(p).copy() for k, p in params.items()}
+
+
+# ------------------------------------------------------------------ JAX and torch CPU
+
+COMPILED = [
+    pytest.param("jax", True, "jax.jit", id="jax-jit"),
+    pytest.param("torch", True, "torch.compile:default", id="torch-compile"),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(("backend", "mode", "compiler"), COMPILED)
+def test_compiled_step_equals_eager(backend, mode, compiler, dtype):
+    _needs(backend)
+    xp, step, params, X, Y = _setup(backend, dtype)
+    start = _copy(params)
+    eager_costs, eager_params = _run(step, xp, params, X, Y, 0.3, STEPS, dtype)
+    run = xpnet.compile_step(step, backend, mode=mode, donate=False)
+    assert run.compiler == compiler
+    fresh = {k: xpnet.to_backend(p, backend, dtype=dtype) for k, p in start.items()}
+    costs, final = _run(run, xp, fresh, X, Y, 0.3, STEPS, dtype)
+    np.testing.assert_allclose(costs, eager_costs, rtol=tol(dtype))
+    assert costs[-1] < costs[0]  # it trained
+    for k in final:
+        np.testing.assert_allclose(final[k], eager_params[k], rtol=tol(dtype), atol=tol(dtype))
+
+
+@pytest.mark.parametrize(("backend", "mode", "compiler"), COMPILED)
+def test_divergence_is_the_same_compiled_and_eager(backend, mode, compiler):
+    """A learning rate far too large: the cost becomes non-finite at the same step,
+    and the finite costs before it agree."""
+    _needs(backend)
+    dtype = "float64"
+    xp, step, params, X, Y = _setup(backend, dtype, hidden="relu")
+    start = _copy(params)
+    eager_costs, _ = _run(step, xp, params, X, Y, 1e300, 6, dtype)
+    run = xpnet.compile_step(step, backend, mode=mode, donate=False)
+    fresh = {k: xpnet.to_backend(p, backend, dtype=dtype) for k, p in start.items()}
+    costs, _ = _run(run, xp, fresh, X, Y, 1e300, 6, dtype)
+    bad_eager = ~np.isfinite(eager_costs)
+    assert bad_eager.any(), f"the eager run did not diverge: {eager_costs}"
+    np.testing.assert_array_equal(~np.isfinite(costs), bad_eager)
+    first = int(np.argmax(bad_eager))
+    np.testing.assert_allclose(costs[:first], eager_costs[:first], rtol=tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_jax_run_of_steps_equals_eager_loop(dtype):
+    """compile_steps on JAX: n steps as one jitted lax.scan, costs stacked, with a
+    per-step learning rate (a decay schedule) and the same result as n eager steps."""
+    _needs("jax")
+    xp, step, params, X, Y = _setup("jax", dtype)
+    start = _copy(params)
+    lrs = [0.5 / (1 + 0.1 * i) for i in range(STEPS)]
+    eager, p = [], params
+    for lr in lrs:
+        p, _, J, _ = step(p, {}, X, Y, xp.asarray(lr, dtype=getattr(xp, dtype)), None)
+        eager.append(float(J))
+    run = xpnet.compile_steps(step, "jax", donate=False)
+    assert run.compiler == "jax.jit+scan"
+    fresh = {k: xpnet.to_backend(q, "jax", dtype=dtype) for k, q in start.items()}
+    final, _, costs, rng = run(fresh, {}, X, Y, xp.asarray(lrs, dtype=getattr(xp, dtype)), None)
+    assert rng is None
+    assert costs.shape == (STEPS,)
+    assert_close(costs, np.asarray(eager), rtol=tol(dtype))
+    for k in final:
+        assert_close(final[k], xpnet.to_numpy(p[k]), rtol=tol(dtype), atol=tol(dtype))
+
+
+def test_jax_run_of_steps_reports_divergence():
+    _needs("jax")
+    xp, step, params, X, Y = _setup("jax", "float64", hidden="relu")
+    run = xpnet.compile_steps(step, "jax", donate=False)
+    _, _, costs, _ = run(params, {}, X, Y, xp.full((6,), 1e300, dtype=xp.float64), None)
+    costs = xpnet.to_numpy(costs)
+    assert np.isfinite(costs[0]) and not np.all(np.isfinite(costs))
+
+
+def test_jax_donation_consumes_the_inputs_only_when_asked():
+    _needs("jax")
+    xp, step, params, X, Y = _setup("jax", "float32")
+    lr = xp.asarray(0.1, dtype=xp.float32)
+    kept = xpnet.compile_step(step, "jax", donate=False)
+    out, *_ = kept(params, {}, X, Y, lr, None)
+    assert not params["W1"].is_deleted()
+    donating = xpnet.compile_step(step, "jax")
+    out2, *_ = donating(out, {}, X, Y, lr, None)
+    if not out["W1"].is_deleted():
+        pytest.skip("this JAX platform ignores buffer donation")
+    with pytest.raises(RuntimeError):
+        xpnet.to_numpy(out["W1"])
+    assert np.all(np.isfinite(xpnet.to_numpy(out2["W1"])))
+
+
+def test_compile_steps_loops_the_step_where_there_is_no_scan(numpy_xp):
+    """On NumPy (and with mode=False anywhere) the run is a Python loop of the step."""
+    xp, step, params, X, Y = _setup("numpy", "float64")
+    start = _copy(params)
+    eager_costs, eager_params = _run(step, xp, params, X, Y, 0.2, 5, "float64")
+    run = xpnet.compile_steps(step, "numpy", mode=True)
+    assert run.compiler is None
+    final, _, costs, _ = run(start, {}, X, Y, np.full(5, 0.2), None)
+    np.testing.assert_allclose(costs, eager_costs, rtol=1e-12)
+    for k in final:
+        np.testing.assert_allclose(final[k], eager_params[k], rtol=1e-12)
+
+
+# ------------------------------------------------------------------ what each mode picks
+
+
+@pytest.mark.parametrize(
+    ("backend", "device", "mode", "compiler"),
+    [
+        ("jax", None, "auto", "jax.jit"),
+        ("jax", None, True, "jax.jit"),
+        ("jax", None, "jit", "jax.jit"),
+        ("jax", None, False, None),
+        ("torch", "cpu", "auto", None),
+        ("torch", "cpu", True, "torch.compile:default"),
+        ("torch", "cuda:0", True, "torch.compile:reduce-overhead"),
+        ("torch", "cuda:0", "auto", None),
+        ("torch", "cpu", "max-autotune", "torch.compile:max-autotune"),
+        ("numpy", None, True, None),
+        ("numpy", None, "auto", None),
+        ("dask", None, True, None),
+        ("array_api_strict", None, True, None),
+    ],
+)
+def test_resolve_compile_table(backend, device, mode, compiler):
+    _needs(backend)
+    got, reason = resolve_compile(mode, backend, device)
+    assert got == compiler
+    assert reason
+
+
+def test_nothing_to_compile_returns_the_step_unchanged(xp):
+    step = gd_step(["relu", "sigmoid"], xp.ns)
+    run = xpnet.compile_step(step, xp.ns, mode=True, device=xp.device)
+    if xp.name in ("numpy", "dask", "array_api_strict", "cupy"):
+        assert run.fn is step and run.compiler is None
+        assert "eager" in repr(run) and xp.name in repr(run)
+    elif xp.name == "torch" and xp.device.type == "cuda":
+        assert run.compiler == "torch.compile:reduce-overhead"
+    else:
+        pytest.skip(f"{xp.id} has a compiler: see test_compiled_step_equals_eager")
+
+
+@pytest.mark.parametrize(
+    ("backend", "mode", "match"),
+    [
+        ("numpy", "jit", "compile='jit' means jax.jit"),
+        ("torch", "jit", "compile='jit' means jax.jit"),
+        ("numpy", "reduce-overhead", "torch.compile mode but the backend is 'numpy'"),
+        ("jax", "max-autotune", "torch.compile mode but the backend is JAX"),
+        ("numpy", "fast", "compile='fast' is not a compile mode"),
+        ("numpy", 1.5, "is not a compile mode"),
+    ],
+)
+def test_bad_modes_are_refused_with_the_fix(backend, mode, match):
+    _needs(backend)
+    with pytest.raises(ValueError, match=match):
+        xpnet.compile_step(lambda *a: a, backend, mode=mode)
+
+
+def test_bad_arguments():
+    with pytest.raises(TypeError, match="step must be a callable"):
+        xpnet.compile_step(3, "numpy")
+    with pytest.raises(TypeError, match="donate must be True or False"):
+        xpnet.compile_step(lambda *a: a, "numpy", donate="yes")
+    with pytest.raises(ValueError, match="not a known backend"):
+        xpnet.compile_step(lambda *a: a, "nope")
