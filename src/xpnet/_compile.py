@@ -67,8 +67,10 @@ __all__ = [
     "COMPILE_MODES",
     "CompiledStep",
     "compile_step",
+    "check_mode",
     "compile_steps",
     "resolve_compile",
+    "training_steps",
 ]
 
 Step = Callable[..., tuple[Any, Any, Any, Any]]
@@ -86,6 +88,16 @@ COMPILE_MODES: tuple[str, ...] = ("auto", "eager", "jit", *TORCH_MODES)
 
 def _on_cuda(device: Any) -> bool:
     return getattr(device, "type", None) == "cuda" or str(device).startswith("cuda")
+
+
+def check_mode(mode: Any) -> Any:
+    """``mode`` itself if it is a valid ``compile=`` value, else a ValueError naming them."""
+    if mode is None or isinstance(mode, bool) or (isinstance(mode, str) and mode in COMPILE_MODES):
+        return mode
+    raise ValueError(
+        f"compile={mode!r} is not a compile mode; expected True, False, or one of "
+        f"{list(COMPILE_MODES)} (\"auto\" picks per backend)"
+    )
 
 
 def resolve_compile(mode: Any, xp: Any, device: Any = None) -> tuple[str | None, str]:
@@ -116,13 +128,8 @@ def resolve_compile(mode: Any, xp: Any, device: Any = None) -> tuple[str | None,
     if isinstance(xp, str | ModuleType):
         xp = get_namespace(xp)
     name = backend_name(xp)
-    if mode is None or mode is False or mode == "eager":
+    if check_mode(mode) in (None, False, "eager"):
         return None, "compile=False: the step runs eagerly, op by op"
-    if not (mode is True or (isinstance(mode, str) and mode in COMPILE_MODES)):
-        raise ValueError(
-            f"compile={mode!r} is not a compile mode; expected True, False, or one of "
-            f"{list(COMPILE_MODES)} (\"auto\" picks per backend)"
-        )
     if name == "jax":
         if mode in TORCH_MODES:
             raise ValueError(
@@ -318,3 +325,31 @@ def compile_steps(
         return params, opt_state, xp.stack(costs), rng
 
     return CompiledStep(loop, step, name, one.compiler, one.reason)
+
+
+def training_steps(
+    make_step: Callable[..., Step],
+    config: Any,
+    xp: ModuleType,
+    *,
+    mode: Any,
+    device: Any = None,
+) -> dict[str, CompiledStep]:
+    """The compiled callables :func:`xpnet.training.train` takes, for ``compile=mode``.
+
+    Empty when ``mode`` resolves to eager on this backend (``train`` then builds its
+    eager steps). Otherwise ``step`` (compiled once and used for every epoch: the
+    cost it adds at non-recording epochs is one reduction, cheaper than a second
+    compilation of a step without it), and on JAX with full batches ``run``, the
+    epochs between two recordings as one ``lax.scan`` (:func:`compile_steps`).
+    Nothing is donated: the loop keeps the parameters of the last finite cost.
+    """
+    compiler, _ = resolve_compile(mode, xp, device)
+    if compiler is None:
+        return {}
+    step = make_step(config, xp=xp)
+    out = {"step": compile_step(step, xp, mode=mode, device=device, donate=False)}
+    out["step_without_cost"] = out["step"]
+    if compiler == "jax.jit" and config.batch_size is None:
+        out["run"] = compile_steps(step, xp, mode=mode, device=device, donate=False)
+    return out

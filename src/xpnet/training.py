@@ -167,6 +167,21 @@ def _all_finite(arrays: Mapping[str, Array], xp: ModuleType) -> bool:
     return bool(ok)
 
 
+def _check_final_parameters(
+    state: TrainingState, good: Any, num_epochs: int, config: TrainingConfig, xp: ModuleType
+) -> None:
+    """The last update's parameters have no cost yet: check them once, in one read."""
+    if num_epochs and not _all_finite(state.current[0], xp):
+        final = state.epoch - 1
+        state.current, state.epoch = good
+        raise DivergenceError(
+            f"the parameters became NaN or infinite by the last update (iteration {final}, "
+            f"learning_rate={config.learning_rate}); params_ keeps the parameters after "
+            f"{state.epoch} iterations, the last with a finite cost. Lower learning_rate "
+            "(e.g. by 10x) or standardise X"
+        )
+
+
 def _divergence(cost: float, epoch: int, last_good: int | None, lr: float) -> DivergenceError:
     kept = 0 if last_good is None else last_good
     seen = (
@@ -192,9 +207,16 @@ def train(
     xp: ModuleType,
     step: Step | None = None,
     step_without_cost: Step | None = None,
+    run: Step | None = None,
     progress: Any = None,
 ) -> TrainingState:
     """Run ``num_epochs`` epochs from ``state`` (updated in place as the run goes).
+
+    ``run`` (full batch only, from :func:`xpnet.compile_steps`) replaces the
+    epoch-by-epoch loop by runs of epochs, each ending just before a recording
+    epoch, so the epochs between two cost reads are one compiled call (JAX: one
+    ``lax.scan``); costs, divergence and the restored parameters are the same.
+    An interrupt then leaves the parameters of the last completed run.
 
     Raises
     ------
@@ -207,6 +229,8 @@ def train(
         Propagates; ``state`` holds the last completed step (mid-epoch too) and
         ``state.epoch`` the last completed epoch.
     """
+    if run is not None and config.batch_size is None and not is_lazy(xp):
+        return _train_in_runs(state, X, Y, config, num_epochs, xp=xp, run=run, progress=progress)
     step = step or make_step(config, xp=xp)
     step_without_cost = step_without_cost or make_step(config, xp=xp, with_cost=False)
     W1 = state.current[0]["W1"]
@@ -272,14 +296,58 @@ def train(
         state.epoch = e + 1
         if progress is not None:
             progress.update(1)
-    # The last update's parameters have no cost yet: check them once, in one read.
-    if num_epochs and not _all_finite(state.current[0], xp):
-        final = state.epoch - 1
-        state.current, state.epoch = good
-        raise DivergenceError(
-            f"the parameters became NaN or infinite by the last update (iteration {final}, "
-            f"learning_rate={config.learning_rate}); params_ keeps the parameters after "
-            f"{state.epoch} iterations, the last with a finite cost. Lower learning_rate "
-            "(e.g. by 10x) or standardise X"
-        )
+    _check_final_parameters(state, good, num_epochs, config, xp)
+    return state
+
+
+def _train_in_runs(
+    state: TrainingState,
+    X: Array,
+    Y: Array,
+    config: TrainingConfig,
+    num_epochs: int,
+    *,
+    xp: ModuleType,
+    run: Step,
+    progress: Any = None,
+) -> TrainingState:
+    """:func:`train` for full batch with a compiled run of steps: epochs [e, e + n)
+    are one call ``run(params, opt_state, X, Y, lrs, rng) -> (..., costs, rng)``,
+    with n reaching the next recording epoch; ``costs[0]`` is read when e records."""
+    W1 = state.current[0]["W1"]
+    device, dtype = array_api_compat.device(W1), W1.dtype
+    every = config.record_every
+    good = (state.current, state.epoch)
+    last_good: int | None = None
+    e, end = state.epoch, state.epoch + num_epochs
+    while e < end:
+        n = min(end, (e // every + 1) * every) - e
+        alphas = [
+            learning_rate_at(
+                k,
+                config.learning_rate,
+                config.learning_rate_decay,
+                decay_rate=config.decay_rate,
+                time_interval=config.time_interval,
+            )
+            for k in range(e, e + n)
+        ]
+        lrs = xp.asarray(alphas, dtype=dtype, device=device)
+        start = state.current
+        params, opt_state, costs, state.rng = run(*start, X, Y, lrs, state.rng)
+        state.current = (params, opt_state)
+        if e % every == 0:
+            cost = float(costs[0])  # the one device read of this run
+            if not math.isfinite(cost):
+                state.current, state.epoch = good
+                raise _divergence(cost, e, last_good, config.learning_rate)
+            good, last_good = (start, e), e
+            state.costs.append((e, cost))
+            if progress is not None:
+                progress.update(0, f"cost={cost:.6f}")
+        e += n
+        state.epoch = e
+        if progress is not None:
+            progress.update(n)
+    _check_final_parameters(state, good, num_epochs, config, xp)
     return state
