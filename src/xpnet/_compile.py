@@ -198,6 +198,25 @@ class CompiledStep:
         return f"<CompiledStep {name} on {self.backend}: {what} ({self.reason})>"
 
 
+def _same_order(new: Any, old: Any) -> Any:
+    """``new`` with the key order of ``old`` when both are dicts with the same keys."""
+    if isinstance(new, dict) and isinstance(old, dict) and new.keys() == old.keys():
+        return {k: new[k] for k in old}
+    return new
+
+
+def _keep_key_order(fn: Callable) -> Callable:
+    """JAX returns dicts with sorted keys (pytree order: W1, W2, b1, b2); give the new
+    params and opt_state the order of the ones passed in (W1, b1, W2, b2)."""
+
+    @functools.wraps(fn)
+    def ordered(params, opt_state, *rest):
+        p, s, *out = fn(params, opt_state, *rest)
+        return (_same_order(p, params), _same_order(s, opt_state), *out)
+
+    return ordered
+
+
 def _torch_compile(step: Step, tmode: str) -> Callable:
     import torch
 
@@ -257,7 +276,7 @@ def compile_step(
     elif compiler == "jax.jit":
         import jax
 
-        fn = jax.jit(step, donate_argnums=(0, 1) if donate else ())
+        fn = _keep_key_order(jax.jit(step, donate_argnums=(0, 1) if donate else ()))
     else:
         fn = _torch_compile(step, compiler.split(":", 1)[1])
     return CompiledStep(fn, step, name, compiler, reason)
@@ -311,7 +330,7 @@ def compile_steps(
     if compiler == "jax.jit":
         import jax
 
-        fn = jax.jit(_scan_run(step), donate_argnums=(0, 1) if donate else ())
+        fn = _keep_key_order(jax.jit(_scan_run(step), donate_argnums=(0, 1) if donate else ()))
         reason = "JAX: the run of steps is one jax.lax.scan under jax.jit"
         return CompiledStep(fn, step, name, "jax.jit+scan", reason)
     one = compile_step(step, xp, mode=mode, device=device, donate=donate)
