@@ -219,3 +219,95 @@ def test_bad_arguments():
         xpnet.compile_step(lambda *a: a, "numpy", donate="yes")
     with pytest.raises(ValueError, match="not a known backend"):
         xpnet.compile_step(lambda *a: a, "nope")
+
+
+# ------------------------------------------------------------------ NeuralNetwork(compile=)
+
+
+def _net_fit(backend, dtype, compile, X, Y, **kw):
+    kw = {"num_iterations": 37, "record_every": 5, "learning_rate": 0.3,
+          "hidden_activation": "tanh", **kw}  # fmt: skip
+    net = xpnet.NeuralNetwork([4, 5, 3, 1], backend=backend, dtype=dtype, compile=compile, **kw)
+    return net, net.fit(xpnet.to_backend(X, backend), xpnet.to_backend(Y, backend))
+
+
+def _assert_same_fit(a, b, dtype):
+    assert [e for e, _ in a.costs_] == [e for e, _ in b.costs_]
+    np.testing.assert_allclose([c for _, c in a.costs_], [c for _, c in b.costs_], rtol=tol(dtype))
+    assert (a.n_iter_, a.t_) == (b.n_iter_, b.t_)
+    assert list(a.params_) == list(b.params_)
+    for k in a.params_:
+        assert_close(a.params_[k], xpnet.to_numpy(b.params_[k]), rtol=tol(dtype), atol=tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_fit_on_jax_compiled_equals_eager(dtype):
+    """compile='auto' on JAX: jax.jit, full-batch epochs in lax.scan runs (37 epochs,
+    recording every 5: runs of 5 and a last run of 2), with a decaying learning rate."""
+    _needs("jax")
+    X, Y, _ = ref.random_problem(DIMS, m=16, seed=2)
+    kw = {"learning_rate_decay": "inverse_time", "decay_rate": 0.05}
+    eager, _ = _net_fit("jax", dtype, False, X, Y, **kw)
+    net, _ = _net_fit("jax", dtype, "auto", X, Y, **kw)
+    assert set(net._compiled[1]) == {"step", "step_without_cost", "run"}
+    assert net._compiled[1]["run"].compiler == "jax.jit+scan"
+    _assert_same_fit(net, eager, dtype)
+    # partial_fit continues from epoch 37 (not a recording epoch) with the same steps
+    eager.partial_fit(xpnet.to_backend(X, "jax"), xpnet.to_backend(Y, "jax"))
+    compiled_before = net._compiled
+    net.partial_fit(xpnet.to_backend(X, "jax"), xpnet.to_backend(Y, "jax"))
+    assert net._compiled is compiled_before  # compiled once, reused
+    _assert_same_fit(net, eager, dtype)
+
+
+@pytest.mark.parametrize("batch_size", [None, 5])
+def test_fit_on_jax_diverges_like_eager(batch_size):
+    """Too large a learning rate: the same DivergenceError (epoch, last finite cost),
+    and the same restored parameters, compiled or not (mini-batches use the jitted
+    step, full batch the scan runs)."""
+    _needs("jax")
+    X, Y, _ = ref.random_problem(DIMS, m=16, seed=2)
+    kw = {"learning_rate": 1e300, "hidden_activation": "relu", "batch_size": batch_size}
+    results = []
+    for compile in (False, True):
+        net = xpnet.NeuralNetwork([4, 5, 3, 1], num_iterations=12, record_every=3,
+                                  backend="jax", compile=compile, **kw)  # fmt: skip
+        with pytest.raises(xpnet.DivergenceError) as info:
+            net.fit(xpnet.to_backend(X, "jax"), xpnet.to_backend(Y, "jax"))
+        results.append((str(info.value), net))
+    (msg_eager, eager), (msg_compiled, compiled) = results
+    assert msg_compiled == msg_eager
+    _assert_same_fit(compiled, eager, "float64")
+
+
+def test_fit_on_torch_compiled_equals_eager_and_diverges_alike():
+    """compile=True on torch CPU: torch.compile of the step; costs_, parameters and
+    the divergence error equal the eager fit's."""
+    _needs("torch")
+    X, Y, _ = ref.random_problem(DIMS, m=16, seed=2)
+    relu = {"num_iterations": 11, "hidden_activation": "relu"}
+    eager, _ = _net_fit("torch", "float64", False, X, Y, **relu)
+    net, _ = _net_fit("torch", "float64", True, X, Y, **relu)
+    assert net._compiled[1]["step"].compiler == "torch.compile:default"
+    _assert_same_fit(net, eager, "float64")
+    msgs = []
+    for compile in (False, True):
+        bad = xpnet.NeuralNetwork([4, 5, 3, 1], hidden_activation="relu", learning_rate=1e300,
+                                  num_iterations=11, record_every=5, backend="torch",
+                                  compile=compile)  # fmt: skip
+        with pytest.raises(xpnet.DivergenceError) as info:
+            bad.fit(xpnet.to_backend(X, "torch"), xpnet.to_backend(Y, "torch"))
+        msgs.append((str(info.value), bad))
+    assert msgs[0][0] == msgs[1][0]
+    _assert_same_fit(msgs[1][1], msgs[0][1], "float64")
+
+
+def test_model_auto_is_eager_off_jax(numpy_xp):
+    X, Y, _ = ref.random_problem(DIMS, m=16, seed=2)
+    net, _ = _net_fit("numpy", "float64", "auto", X, Y)
+    assert net._compiled[1] == {}
+
+
+def test_model_refuses_a_bad_compile_value():
+    with pytest.raises(ValueError, match="compile='fastest' is not a compile mode"):
+        xpnet.NeuralNetwork([2, 1], compile="fastest")
