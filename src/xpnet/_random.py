@@ -60,16 +60,20 @@ def stream_seed(seed: int | None, stream: int) -> int | None:
     return int(state[0]) << 31 | int(state[1] >> 1)
 
 
-def shuffle_generator(seed: Any) -> np.random.Generator:
-    """The host generator of the per-epoch shuffles for a model's ``seed``."""
-    if isinstance(seed, np.random.Generator):
+def shuffle_generator(seed: Any) -> np.random.Generator | np.random.RandomState:
+    """The host generator of the per-epoch shuffles for a model's ``seed``.
+
+    A Generator or RandomState given as ``seed`` is used itself (nothing is drawn
+    from it here): shuffles then continue its one stream, after the weights.
+    """
+    if isinstance(seed, np.random.Generator | np.random.RandomState):
         return seed
-    if isinstance(seed, np.random.RandomState):  # its own stream of draws, a copy
-        return np.random.default_rng(seed.randint(0, 2**31 - 1))
     return np.random.default_rng(stream_seed(seed, _SHUFFLE_STREAM))
 
 
-def epoch_permutation(m: int, epoch: int, shuffle: Any, rng: np.random.Generator) -> np.ndarray:
+def epoch_permutation(
+    m: int, epoch: int, shuffle: Any, rng: np.random.Generator | np.random.RandomState
+) -> np.ndarray:
     """The order of the m examples in epoch ``epoch`` (0-based), as host int64 indices.
 
     ``shuffle`` is True (draw from ``rng``), False (keep the order) or "course"

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from . import _validation as v
 from ._backend import check_same_namespace_and_device, namespace_of
-from .activations import Activation
+from .activations import Activation, get_activation
 from .cache import LayerCache
 from .loops import backward_loops, backward_per_example, forward_loops, forward_per_example
 from .losses import cross_entropy, cross_entropy_from_logits, l2_penalty
@@ -409,7 +409,7 @@ def linear_activation_forward(
         for :func:`linear_activation_backward`.
     """
     Z, _ = linear_forward(A_prev, W, b)
-    act = v.check_activations([activation], 1)[0]
+    act = get_activation(activation)
     xp = namespace_of(Z)
     return act.g(Z, xp=xp), LayerCache(A_prev, W, b, Z, act)
 
@@ -472,7 +472,7 @@ def linear_activation_backward(
             "cache must be the LayerCache returned by xpnet.linear_activation_forward, got "
             f"{type(cache).__name__}"
         )
-    if activation is not None and v.check_activations([activation], 1)[0] != cache.activation:
+    if activation is not None and get_activation(activation) != cache.activation:
         raise ValueError(
             f"activation={activation!r} but the cache was made by {cache.activation.name!r}; "
             "pass the activation of the forward step, or leave it out"

@@ -91,7 +91,7 @@ class TrainingState:
 
     current: tuple[dict[str, Array], dict[str, Array]]
     rng: Any = None
-    shuffle_rng: np.random.Generator | None = None
+    shuffle_rng: np.random.Generator | np.random.RandomState | None = None
     epoch: int = 0  # completed epochs
     costs: list[tuple[int, float]] = field(default_factory=list)
 
@@ -271,7 +271,8 @@ def train(
             Xs, Ys = xp.take(X, order, axis=1), xp.take(Y, order, axis=1)
             epoch_cost = None
             for k in range(0, m, b):
-                Xb, Yb = Xs[:, k : k + b], Ys[:, k : k + b]
+                stop = min(k + b, m)  # the standard leaves out-of-bounds slice ends unspecified
+                Xb, Yb = Xs[:, k:stop], Ys[:, k:stop]
                 params, opt_state, J, rng = (step if record else step_without_cost)(
                     params, opt_state, Xb, Yb, lr, rng
                 )
