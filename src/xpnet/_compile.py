@@ -217,13 +217,13 @@ def _keep_key_order(fn: Callable) -> Callable:
     return ordered
 
 
-def _torch_compile(step: Step, tmode: str) -> Callable:
+def _torch_compile(step: Step, tmode: str, fullgraph: bool) -> Callable:
     import torch
 
     # fullgraph=True: a step that breaks the graph (a Python branch on a value, a
     # .item()) fails loudly instead of silently running half eagerly. dynamic=False:
     # one specialised graph per shape, as the loop keeps shapes fixed.
-    return torch.compile(step, mode=tmode, fullgraph=True, dynamic=False)
+    return torch.compile(step, mode=tmode, fullgraph=fullgraph, dynamic=False)
 
 
 def compile_step(
@@ -233,6 +233,7 @@ def compile_step(
     mode: Any = "auto",
     device: Any = None,
     donate: bool = True,
+    fullgraph: bool = True,
 ) -> CompiledStep:
     """Compile a pure training step with the backend's own compiler.
 
@@ -253,6 +254,11 @@ def compile_step(
         step, so XLA updates them in place. The arrays passed in are then deleted
         (reading them raises); keep a copy if you need the old values. Ignored
         elsewhere.
+    fullgraph : bool
+        torch only: ``torch.compile(fullgraph=...)``. True (default) makes any graph
+        break an error; pass False for a step that draws from a ``torch.Generator``
+        (dropout), which dynamo cannot put in a graph, so the draw runs eagerly
+        between two compiled graphs.
 
     Returns
     -------
@@ -278,7 +284,7 @@ def compile_step(
 
         fn = _keep_key_order(jax.jit(step, donate_argnums=(0, 1) if donate else ()))
     else:
-        fn = _torch_compile(step, compiler.split(":", 1)[1])
+        fn = _torch_compile(step, compiler.split(":", 1)[1], fullgraph)
     return CompiledStep(fn, step, name, compiler, reason)
 
 
@@ -305,6 +311,7 @@ def compile_steps(
     mode: Any = "auto",
     device: Any = None,
     donate: bool = True,
+    fullgraph: bool = True,
 ) -> CompiledStep:
     """Compile the run of n full-batch steps between two recording iterations.
 
@@ -333,7 +340,7 @@ def compile_steps(
         fn = _keep_key_order(jax.jit(_scan_run(step), donate_argnums=(0, 1) if donate else ()))
         reason = "JAX: the run of steps is one jax.lax.scan under jax.jit"
         return CompiledStep(fn, step, name, "jax.jit+scan", reason)
-    one = compile_step(step, xp, mode=mode, device=device, donate=donate)
+    one = compile_step(step, xp, mode=mode, device=device, donate=donate, fullgraph=fullgraph)
 
     @functools.wraps(step)
     def loop(params, opt_state, X, Y, lrs, rng):
@@ -367,7 +374,9 @@ def training_steps(
     if compiler is None:
         return {}
     step = make_step(config, xp=xp)
-    out = {"step": compile_step(step, xp, mode=mode, device=device, donate=False)}
+    # dropout draws from a torch.Generator, which torch.compile cannot capture
+    full = not config.dropout
+    out = {"step": compile_step(step, xp, mode=mode, device=device, donate=False, fullgraph=full)}
     out["step_without_cost"] = out["step"]
     if compiler == "jax.jit" and config.batch_size is None:
         out["run"] = compile_steps(step, xp, mode=mode, device=device, donate=False)
