@@ -260,6 +260,33 @@ def make_step(p: Problem, impl: str = "vectorized") -> Callable[[], Any]:
     return step
 
 
+def make_training_step(p: Problem, mode: Any = False) -> tuple[Callable[[], Any], float]:
+    """``fit``'s own step (``xpnet.training.make_step``, full-batch gradient descent)
+    compiled by ``xpnet.compile_step(mode=...)`` with donated buffers, chained: each call
+    continues from the parameters of the previous one, as in ``fit``. Returns the
+    synchronizing step and the time of its first call (the compile time when compiled)."""
+    from xpnet._compile import compile_step
+    from xpnet.optimizers import initialize_optimizer_state
+    from xpnet.training import TrainingConfig
+    from xpnet.training import make_step as training_step
+
+    xp, device = p.xp, p.backend.device
+    config = TrainingConfig(activations=tuple(p.acts), learning_rate=LEARNING_RATE)
+    step = compile_step(training_step(config, xp=xp), xp, mode=mode, device=device)
+    params = {k: xp.asarray(v, copy=True) for k, v in p.params.items()}  # donated below
+    state = [params, initialize_optimizer_state("gd", params, xp=xp)]
+    lr = xp.asarray(LEARNING_RATE, dtype=p.params["W1"].dtype, device=device)
+    X, Y, sync = p.X, p.Y, sync_for(p.backend.name)
+
+    def fn() -> Any:
+        params, opt_state, J, _ = step(state[0], state[1], X, Y, lr, None)
+        state[:] = [params, opt_state]
+        sync([J, *params.values()])
+        return params, J
+
+    return fn, timed_once(fn)
+
+
 def make_public_step(p: Problem, impl: str = "vectorized") -> Callable[[], Any]:
     """The same step through the validating public API (xpnet.forward/cost/backward/update)."""
     X, Y, params = p.X, p.Y, p.params

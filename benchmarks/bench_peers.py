@@ -10,7 +10,17 @@ count; the report gives the ratios.
   learning_rate="constant", shuffle=False, tol=0)``, timed over ``max_iter=k`` full-batch
   iterations and reported per iteration (``extra_info["steps_per_call"] = k``).
 * ``xpnet``: the vectorized step (kernels, xp resolved once) on NumPy, and on CuPy /
-  torch-CUDA when a GPU exists.
+  torch-CUDA when a GPU exists; on JAX and torch CPU too.
+* ``xpnet-compiled``: ``fit``'s step compiled by ``xpnet.compile_step(mode=True)``
+  (``jax.jit`` on JAX, ``torch.compile`` on torch), buffers donated, each call
+  continuing from the last.
+* ``jax_jit``: the step a JAX user would write (``_handwritten.jax_step``: jax.numpy,
+  ``value_and_grad``, one ``jax.jit``, donated parameters).
+* ``torch_nn-compiled``: the ``torch_nn`` step with the model under ``torch.compile``.
+
+Compiled cells store the first call's time (the compile) as ``extra_info["compile_s"]``;
+the benchmark time is the steady state after it. The same-run ratios are in
+``extra_info["paired_*"]``.
 """
 
 from __future__ import annotations
@@ -27,11 +37,15 @@ from _common import (
     get_backend,
     make_problem,
     make_step,
+    make_training_step,
     paired_min,
     peer_grid,
+    quick,
     run_benchmark,
     timed_once,
 )
+
+from _handwritten import jax_step
 
 from xpnet._backend import to_numpy
 
@@ -43,6 +57,11 @@ PAIRS = [
     ("cupy", "xpnet"),
     ("torch-cuda", "xpnet"),
     ("torch-cuda", "torch_nn"),
+    ("jax", "xpnet"),
+    ("jax", "xpnet-compiled"),
+    ("jax", "jax_jit"),
+    ("torch", "xpnet-compiled"),
+    ("torch", "torch_nn-compiled"),
 ]
 
 
@@ -56,7 +75,23 @@ def _host(p):
     return X, Y, {k: to_numpy(v) for k, v in p.params.items()}
 
 
-def _torch_step(p, device_name: str):
+def _jax_jit_step(p):
+    """The hand-written jitted jax.numpy step, chained; returns it and its compile time."""
+    step = jax_step("relu")
+    xp = p.xp
+    state = [{k: xp.asarray(v, copy=True) for k, v in p.params.items()}]
+    lr = xp.asarray(LEARNING_RATE, dtype=p.params["W1"].dtype)
+
+    def fn():
+        params, J = step(state[0], p.X, p.Y, lr)
+        state[0] = params
+        J.block_until_ready()
+        return params, J
+
+    return fn, timed_once(fn)
+
+
+def _torch_step(p, device_name: str, compiled: bool = False):
     torch = pytest.importorskip("torch", reason="torch is not installed")
     if device_name == "cuda" and not torch.cuda.is_available():
         pytest.skip("torch-cuda unavailable: no CUDA device in this run")
@@ -76,6 +111,7 @@ def _torch_step(p, device_name: str):
             layers.append(torch.nn.ReLU())
     model = torch.nn.Sequential(*layers).to(device=device, dtype=dtype)
     opt = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    forward = torch.compile(model) if compiled else model
     loss_fn = torch.nn.BCEWithLogitsLoss()
     Xt = torch.from_numpy(np.ascontiguousarray(X.T)).to(device=device, dtype=dtype)
     Yt = torch.from_numpy(np.ascontiguousarray(Y.T)).to(device=device, dtype=dtype)
@@ -83,7 +119,7 @@ def _torch_step(p, device_name: str):
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(Xt), Yt)
+        loss = loss_fn(forward(Xt), Yt)
         loss.backward()
         opt.step()
         sync()
@@ -130,14 +166,23 @@ def _sklearn_fit(p, k: int):
 @pytest.mark.parametrize(("backend", "impl"), PAIRS, ids=[f"{b}-{i}" for b, i in PAIRS])
 def test_peer(benchmark, backend, impl, cell):
     dims, m, dtype = cell
-    lib_backend = "numpy" if impl != "xpnet" else backend
     if backend in ("cupy", "torch-cuda"):
         get_backend(backend)  # skips with the reason when there is no GPU
-    p = make_problem(lib_backend if impl == "xpnet" else "numpy", dims, m, dtype, hidden="relu")
+    if backend == "torch" and impl.endswith("-compiled") and quick():
+        pytest.skip("torch.compile takes 15-30 s per cell on a CPU: full grid only")
+    on_backend = impl.startswith("xpnet") or impl == "jax_jit"
+    p = make_problem(backend if on_backend else "numpy", dims, m, dtype, hidden="relu")
     info = {}
     steps_per_call = 1
     if impl == "xpnet":
         fn = make_step(p)
+    elif impl == "xpnet-compiled":
+        fn, info["compile_s"] = make_training_step(p, mode=True)
+    elif impl == "jax_jit":
+        fn, info["compile_s"] = _jax_jit_step(p)
+    elif impl == "torch_nn-compiled":
+        fn, info = _torch_step(p, "cpu", compiled=True)
+        info["compile_s"] = timed_once(fn)
     elif impl == "torch_nn":
         fn, info = _torch_step(p, "cuda" if backend == "torch-cuda" else "cpu")
     else:
@@ -168,3 +213,17 @@ def test_peer(benchmark, backend, impl, cell):
         benchmark.extra_info["paired_torch_cpu"] = paired_min(
             fn, torch_fn, names=("xpnet", "torch")
         )
+    # Compiled against eager and against the hand-written peer, alternated in one loop.
+    if impl == "xpnet-compiled" and backend == "jax":
+        peer, _ = _jax_jit_step(p)
+        benchmark.extra_info["paired_jax_jit"] = paired_min(fn, peer, names=("xpnet", "jax_jit"))
+    if impl == "xpnet-compiled" and backend == "torch":
+        eager, _ = make_training_step(p, mode=False)
+        benchmark.extra_info["paired_eager"] = paired_min(fn, eager, names=("compiled", "eager"))
+        torch_fn, _ = _torch_step(p, "cpu")
+        benchmark.extra_info["paired_torch_cpu"] = paired_min(
+            fn, torch_fn, names=("xpnet", "torch")
+        )
+    if impl == "torch_nn-compiled":
+        eager, _ = _torch_step(p, "cpu")
+        benchmark.extra_info["paired_eager"] = paired_min(fn, eager, names=("compiled", "eager"))

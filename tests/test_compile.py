@@ -14,7 +14,7 @@ import reference as ref
 from helpers import assert_close, gd_step, tol
 
 import xpnet
-from xpnet._compile import resolve_compile
+from xpnet._compile import resolve_compile, traceable_namespace
 
 DIMS = [4, 5, 3, 1]
 STEPS = 12
@@ -33,6 +33,11 @@ def _setup(backend, dtype, hidden="tanh", m=16):
     Yb = xpnet.to_backend(Y, backend, dtype=dtype)
     step = gd_step([hidden] * (len(DIMS) - 2) + ["sigmoid"], xp)
     return xp, step, put, Xb, Yb
+
+
+def _traceable(backend, hidden="tanh"):
+    """The same step built on ``traceable_namespace`` (what compiling on torch needs)."""
+    return gd_step([hidden] * (len(DIMS) - 2) + ["sigmoid"], traceable_namespace(backend))
 
 
 def _run(fn, xp, params, X, Y, lr, n, dtype):
@@ -65,7 +70,7 @@ def test_compiled_step_equals_eager(backend, mode, compiler, dtype):
     xp, step, params, X, Y = _setup(backend, dtype)
     start = _copy(params)
     eager_costs, eager_params = _run(step, xp, params, X, Y, 0.3, STEPS, dtype)
-    run = xpnet.compile_step(step, backend, mode=mode, donate=False)
+    run = xpnet.compile_step(_traceable(backend), backend, mode=mode, donate=False)
     assert run.compiler == compiler
     fresh = {k: xpnet.to_backend(p, backend, dtype=dtype) for k, p in start.items()}
     costs, final = _run(run, xp, fresh, X, Y, 0.3, STEPS, dtype)
@@ -84,7 +89,7 @@ def test_divergence_is_the_same_compiled_and_eager(backend, mode, compiler):
     xp, step, params, X, Y = _setup(backend, dtype, hidden="relu")
     start = _copy(params)
     eager_costs, _ = _run(step, xp, params, X, Y, 1e300, 6, dtype)
-    run = xpnet.compile_step(step, backend, mode=mode, donate=False)
+    run = xpnet.compile_step(_traceable(backend, "relu"), backend, mode=mode, donate=False)
     fresh = {k: xpnet.to_backend(p, backend, dtype=dtype) for k, p in start.items()}
     costs, _ = _run(run, xp, fresh, X, Y, 1e300, 6, dtype)
     bad_eager = ~np.isfinite(eager_costs)
@@ -311,3 +316,24 @@ def test_model_auto_is_eager_off_jax(numpy_xp):
 def test_model_refuses_a_bad_compile_value():
     with pytest.raises(ValueError, match="compile='fastest' is not a compile mode"):
         xpnet.NeuralNetwork([2, 1], compile="fastest")
+
+
+def test_traceable_namespace_gives_the_same_values():
+    """The torch wrapper turns Python-scalar operands into 0-d tensors of the other
+    operand's dtype: same results as the plain namespace, NaN and inf included."""
+    _needs("torch")
+    xp = xpnet.get_namespace("torch")
+    tx = traceable_namespace("torch")
+    Z = xpnet.to_backend(np.array([[-2.0, 0.0, 3.0, np.nan, np.inf, -np.inf]]), "torch")
+    for dtype in (xp.float32, xp.float64):
+        Zd = xp.astype(Z, dtype)
+        for got, want in [
+            (tx.maximum(Zd, 0.0), xp.maximum(Zd, 0.0)),
+            (tx.pow(Zd, 2), xp.pow(Zd, 2)),
+            (tx.where(Zd > 0, Zd, 0.5), xp.where(Zd > 0, Zd, xp.asarray(0.5, dtype=dtype))),
+        ]:
+            assert got.dtype == dtype
+            np.testing.assert_array_equal(xpnet.to_numpy(got), xpnet.to_numpy(want))
+    assert tx.sum is xp.sum  # functions without scalar operands are the namespace's own
+    assert xpnet._backend.backend_name(tx) == "torch"
+    assert traceable_namespace("numpy") is xpnet.get_namespace("numpy")

@@ -28,6 +28,10 @@ numpy, dask,         eager: nothing to compile    eager: nothing to compile     
 array_api_strict
 ===================  ===========================  ==============================  ===========
 
+On torch, build the step with ``xp = traceable_namespace(xp)`` (xpnet's kernels
+pass Python scalars to ``xp.maximum``, which torch's Array API wrapper promotes in a
+way ``torch.compile`` cannot trace); ``NeuralNetwork(compile=...)`` does this itself.
+
 "eager" means the step is returned unchanged (wrapped only to carry
 :attr:`CompiledStep.compiler` and :attr:`CompiledStep.reason`). ``True`` asks for
 "the backend's compiler if it has one": it never raises on a backend without one.
@@ -70,6 +74,7 @@ __all__ = [
     "check_mode",
     "compile_steps",
     "resolve_compile",
+    "traceable_namespace",
     "training_steps",
 ]
 
@@ -196,6 +201,73 @@ class CompiledStep:
         what = self.compiler or "eager"
         name = getattr(self.step, "__name__", "step")
         return f"<CompiledStep {name} on {self.backend}: {what} ({self.reason})>"
+
+
+#: Element-wise functions of the standard that accept a Python scalar operand.
+_SCALAR_OPERAND_FUNCTIONS = frozenset(
+    {
+        "add", "atan2", "copysign", "divide", "equal", "floor_divide", "greater",
+        "greater_equal", "hypot", "less", "less_equal", "logaddexp", "maximum", "minimum",
+        "multiply", "nextafter", "not_equal", "pow", "remainder", "subtract", "where",
+    }
+)  # fmt: skip
+
+
+class _TensorScalars(ModuleType):
+    """torch's Array API namespace, with Python-scalar operands made 0-d tensors first.
+
+    array-api-compat promotes a Python scalar in ``xp.maximum(Z, 0.0)`` with
+    ``torch.result_type``, which returns a dtype and so breaks a ``torch.compile``
+    graph (``fullgraph=True`` refuses it). Turning the scalar into a 0-d tensor of
+    the other operand's dtype and device (``torch.as_tensor``, which dynamo traces)
+    gives the same values with no break. Only the compiled path uses this wrapper;
+    the eager path keeps the Python scalar, which is the fastest on NumPy.
+    """
+
+    def __init__(self, xp: ModuleType) -> None:
+        super().__init__(xp.__name__)  # array_api_compat.is_torch_namespace(self) holds
+        self._xp = xp
+
+    def __getattr__(self, name: str) -> Any:
+        f = getattr(self._xp, name)
+        if name in _SCALAR_OPERAND_FUNCTIONS:
+            f = _scalars_as_tensors(f)
+        setattr(self, name, f)  # looked up once
+        return f
+
+
+def _scalars_as_tensors(f: Callable) -> Callable:
+    import torch
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        tensors = [a for a in args if isinstance(a, torch.Tensor)]
+        # the dtype to give the scalar: a data operand's, not where()'s boolean condition
+        ref = next((a for a in tensors if a.dtype != torch.bool), tensors[0] if tensors else None)
+        if ref is not None:
+            args = tuple(
+                torch.as_tensor(a, dtype=ref.dtype, device=ref.device)
+                if isinstance(a, int | float) and not isinstance(a, bool)
+                else a
+                for a in args
+            )
+        return f(*args, **kwargs)
+
+    return wrapper
+
+
+def traceable_namespace(xp: Any) -> ModuleType:
+    """The namespace to build a step with before compiling it on ``xp``'s backend.
+
+    torch: a wrapper of the Array API namespace whose element-wise functions take
+    Python-scalar operands without breaking a ``torch.compile`` graph (see
+    :class:`_TensorScalars`); xpnet's kernels write ``xp.maximum(Z, 0.0)``. Every
+    other backend: the namespace itself (``jax.jit`` traces Python scalars).
+    """
+    xp = get_namespace(xp)
+    if backend_name(xp) == "torch":
+        return _TensorScalars(xp)
+    return xp
 
 
 def _same_order(new: Any, old: Any) -> Any:
@@ -373,7 +445,7 @@ def training_steps(
     compiler, _ = resolve_compile(mode, xp, device)
     if compiler is None:
         return {}
-    step = make_step(config, xp=xp)
+    step = make_step(config, xp=traceable_namespace(xp))
     # dropout draws from a torch.Generator, which torch.compile cannot capture
     full = not config.dropout
     out = {"step": compile_step(step, xp, mode=mode, device=device, donate=False, fullgraph=full)}

@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-import array_api_compat
-
 __all__ = ["ACTIVATIONS", "Activation", "get_activation", "leaky_relu", "sigmoid"]
 
 Array = Any
@@ -45,11 +43,6 @@ def sigmoid(Z: Array, *, xp: ModuleType) -> Array:
     E = xp.exp(-xp.abs(Z))
     P = xp.astype(Z >= 0, Z.dtype)
     return (E + P * (1 - E)) / (1 + E)
-
-
-def _zero(Z: Array, *, xp: ModuleType) -> Array:
-    """A 0-d zero of Z's dtype, on Z's device."""
-    return xp.zeros((), dtype=Z.dtype, device=array_api_compat.device(Z))
 
 
 def _sigmoid_prime(Z: Array, *, xp: ModuleType) -> Array:
@@ -81,12 +74,8 @@ def _tanh_backprop(dA: Array, Z: Array, A: Array, *, xp: ModuleType) -> Array:
 
 
 def _relu(Z: Array, *, xp: ModuleType) -> Array:
-    """ReLU(Z) = max(0, Z) (NaN stays NaN).
-
-    The 0 is a 0-d array of Z's dtype and device, not a Python float: torch's
-    Array API wrapper promotes a Python scalar with ``torch.result_type``, which
-    ``torch.compile(fullgraph=True)`` cannot trace."""
-    return xp.maximum(Z, _zero(Z, xp=xp))
+    """ReLU(Z) = max(0, Z) (NaN stays NaN)."""
+    return xp.maximum(Z, 0.0)
 
 
 def _relu_prime(Z: Array, *, xp: ModuleType) -> Array:

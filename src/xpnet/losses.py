@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
-import array_api_compat
-
 __all__ = [
     "cross_entropy",
     "cross_entropy_from_logits",
@@ -24,12 +22,8 @@ Array = Any
 
 
 def softplus(Z: Array, *, xp: ModuleType) -> Array:
-    """softplus(Z) = log(1 + e^Z) = max(Z, 0) + log(1 + e^(-|Z|)), finite for any Z.
-
-    The 0 is a 0-d array of Z's dtype and device (a Python float would make torch's
-    Array API wrapper call ``torch.result_type``, which ``torch.compile`` cannot trace)."""
-    zero = xp.zeros((), dtype=Z.dtype, device=array_api_compat.device(Z))
-    return xp.maximum(Z, zero) + xp.log1p(xp.exp(-xp.abs(Z)))
+    """softplus(Z) = log(1 + e^Z) = max(Z, 0) + log(1 + e^(-|Z|)), finite for any Z."""
+    return xp.maximum(Z, 0.0) + xp.log1p(xp.exp(-xp.abs(Z)))
 
 
 def cross_entropy_from_logits(ZL: Array, Y: Array, *, xp: ModuleType) -> Array:
