@@ -265,14 +265,15 @@ def make_training_step(p: Problem, mode: Any = False) -> tuple[Callable[[], Any]
     compiled by ``xpnet.compile_step(mode=...)`` with donated buffers, chained: each call
     continues from the parameters of the previous one, as in ``fit``. Returns the
     synchronizing step and the time of its first call (the compile time when compiled)."""
-    from xpnet._compile import compile_step
+    from xpnet._compile import compile_step, traceable_namespace
     from xpnet.optimizers import initialize_optimizer_state
     from xpnet.training import TrainingConfig
     from xpnet.training import make_step as training_step
 
     xp, device = p.xp, p.backend.device
     config = TrainingConfig(activations=tuple(p.acts), learning_rate=LEARNING_RATE)
-    step = compile_step(training_step(config, xp=xp), xp, mode=mode, device=device)
+    built_on = traceable_namespace(xp) if mode else xp  # what NeuralNetwork(compile=) does
+    step = compile_step(training_step(config, xp=built_on), xp, mode=mode, device=device)
     params = {k: xp.asarray(v, copy=True) for k, v in p.params.items()}  # donated below
     state = [params, initialize_optimizer_state("gd", params, xp=xp)]
     lr = xp.asarray(LEARNING_RATE, dtype=p.params["W1"].dtype, device=device)

@@ -137,8 +137,8 @@ class NeuralNetwork:
         Compile the training step with the backend's own compiler
         (:func:`xpnet.compile_step`). "auto": ``jax.jit`` on JAX, where full-batch
         epochs between two recordings also run as one ``lax.scan``; eager
-        everywhere else (torch.compile costs tens of seconds on CPU and was not
-        faster there). True: ``jax.jit`` on JAX, ``torch.compile`` on torch
+        everywhere else (torch.compile costs 10-20 s on a CPU, more than a
+        course-sized fit takes eagerly). True: ``jax.jit`` on JAX, ``torch.compile`` on torch
         (CUDA graphs on CUDA), and eager where there is nothing to compile (NumPy,
         Dask, array_api_strict, CuPy). Results equal the eager step's to rounding.
 
