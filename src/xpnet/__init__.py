@@ -18,7 +18,7 @@ from ._backend import (
 )
 from ._backend import to_backend as _to_backend
 from .activations import ACTIVATIONS, Activation, leaky_relu
-from ._compile import compile_step, compile_steps
+from ._compile import compile_step, compile_steps, traceable_namespace
 from .cache import LayerCache
 from .initializers import INITS, initialize_parameters
 from .gradcheck import gradient_check
@@ -122,6 +122,7 @@ __all__ = [
     "synchronize",
     "to_backend",
     "to_numpy",
+    "traceable_namespace",
     "training",
     "update",
 ]
