@@ -233,6 +233,9 @@ class _TensorScalars(ModuleType):
         super().__init__(xp.__name__)  # array_api_compat.is_torch_namespace(self) holds
         self._xp = xp
 
+    def __repr__(self) -> str:
+        return f"<{self.__name__}, Python scalars passed as 0-d tensors (xpnet, for torch.compile)>"
+
     def __getattr__(self, name: str) -> Any:
         f = getattr(self._xp, name)
         if name in _SCALAR_OPERAND_FUNCTIONS:
