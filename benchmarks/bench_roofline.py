@@ -17,10 +17,12 @@ from _common import (
     get_backend,
     make_problem,
     make_step,
+    make_training_step,
     matmul_flops,
     nominal_flops,
     paired_min,
     parametrize_grid,
+    quick,
     roofline_grid,
     run_benchmark,
     step_matmul_shapes,
@@ -113,3 +115,27 @@ def test_roofline_matmul(benchmark, backend, cell):
     _info(benchmark, be, n, m, dtype, "matmul")
     outs = run_benchmark(benchmark, fn, backend=backend)
     assert [tuple(o.shape) for o in outs] == [(r, c) for _, r, _, c in shapes]
+
+
+# Backends of the grid that have a compiler: their compiled step (``fit``'s step under
+# ``xpnet.compile_step(mode=True)``) gets its own roofline cells.
+COMPILED = [b for b in BACKENDS if b in ("jax", "torch", "torch-cuda")]
+
+if COMPILED:
+
+    @pytest.mark.parametrize("cell", CELLS, ids=_cell_id)
+    @parametrize_grid({"backend": COMPILED})
+    def test_roofline_compiled_step(benchmark, backend, cell):
+        """The compiled step against the same matmuls; the compile time is stored apart."""
+        n, m, dtype = cell
+        if backend == "torch" and quick():
+            pytest.skip("torch.compile takes 15-30 s per cell on a CPU: full grid only")
+        p = make_problem(backend, (n, n, n, 1), m, dtype, hidden="relu")
+        _info(benchmark, p.backend, n, m, dtype, "compiled-step")
+        step, compile_s = make_training_step(p, mode=True)
+        benchmark.extra_info["compile_s"] = compile_s
+        new, J = run_benchmark(benchmark, step, backend=backend)
+        assert new["W1"].dtype == p.params["W1"].dtype
+        matmuls, _ = _matmuls(p.backend, n, m, dtype)
+        pair = paired_min(step, matmuls, names=("step", "matmul"))
+        benchmark.extra_info["paired_matmul"] = {**pair, "fraction": 1 / pair["ratio"]}
