@@ -288,6 +288,26 @@ def make_training_step(p: Problem, mode: Any = False) -> tuple[Callable[[], Any]
     return fn, timed_once(fn)
 
 
+def make_jax_jit_step(p: Problem) -> tuple[Callable[[], Any], float]:
+    """The hand-written jitted ``jax.numpy`` step (``_handwritten.jax_step``), donated
+    buffers, chained from a copy of ``p``'s parameters; returns it and its first call's
+    time (the compile)."""
+    from _handwritten import jax_step
+
+    step = jax_step(p.acts[0].name)
+    xp = p.xp
+    state = [{k: xp.asarray(v, copy=True) for k, v in p.params.items()}]
+    lr = xp.asarray(LEARNING_RATE, dtype=p.params["W1"].dtype)
+
+    def fn() -> Any:
+        params, J = step(state[0], p.X, p.Y, lr)
+        state[0] = params
+        J.block_until_ready()
+        return params, J
+
+    return fn, timed_once(fn)
+
+
 def make_public_step(p: Problem, impl: str = "vectorized") -> Callable[[], Any]:
     """The same step through the validating public API (xpnet.forward/cost/backward/update)."""
     X, Y, params = p.X, p.Y, p.params

@@ -26,6 +26,7 @@ from _common import (
     LEARNING_RATE,
     base_info,
     dims_id,
+    make_jax_jit_step,
     make_problem,
     make_step,
     make_training_step,
@@ -55,26 +56,11 @@ COMPILE_PAIRS = [
 ]
 
 
-def _jax_hand(p):
-    """The hand-written jitted step, chained from a copy of the initial parameters."""
-    step = jax_step("relu")
-    xp = p.xp
-    state = [{k: xp.asarray(v, copy=True) for k, v in p.params.items()}]
-    lr = xp.asarray(LEARNING_RATE, dtype=p.params["W1"].dtype)
-
-    def fn():
-        params, J = step(state[0], p.X, p.Y, lr)
-        state[0] = params
-        J.block_until_ready()
-        return params, J
-
-    return fn
-
-
 def _jax_run(p):
     """xpnet.compile_steps: RUN full-batch steps as one jitted lax.scan, chained."""
     from xpnet.optimizers import initialize_optimizer_state
-    from xpnet.training import TrainingConfig, make_step as training_step
+    from xpnet.training import TrainingConfig
+    from xpnet.training import make_step as training_step
 
     xp = p.xp
     config = TrainingConfig(activations=tuple(p.acts), learning_rate=LEARNING_RATE)
@@ -109,8 +95,7 @@ def test_compile_cost(benchmark, backend, impl, cell):
         fn, steps = _jax_run(p), RUN
         compile_s = timed_once(fn)
     else:
-        fn = _jax_hand(p)
-        compile_s = timed_once(fn)
+        fn, compile_s = make_jax_jit_step(p)
     base_info(benchmark, p.backend, impl=impl, dims=list(dims), m=m, n_x=dims[0], dtype=dtype,
               compile_s=compile_s, steps_per_call=steps)  # fmt: skip
     run_benchmark(benchmark, fn, backend=backend)

@@ -35,6 +35,7 @@ from _common import (
     base_info,
     dims_id,
     get_backend,
+    make_jax_jit_step,
     make_problem,
     make_step,
     make_training_step,
@@ -44,8 +45,6 @@ from _common import (
     run_benchmark,
     timed_once,
 )
-
-from _handwritten import jax_step
 
 from xpnet._backend import to_numpy
 
@@ -73,22 +72,6 @@ def _cell_id(cell):
 def _host(p):
     X, Y = to_numpy(p.X), to_numpy(p.Y)
     return X, Y, {k: to_numpy(v) for k, v in p.params.items()}
-
-
-def _jax_jit_step(p):
-    """The hand-written jitted jax.numpy step, chained; returns it and its compile time."""
-    step = jax_step("relu")
-    xp = p.xp
-    state = [{k: xp.asarray(v, copy=True) for k, v in p.params.items()}]
-    lr = xp.asarray(LEARNING_RATE, dtype=p.params["W1"].dtype)
-
-    def fn():
-        params, J = step(state[0], p.X, p.Y, lr)
-        state[0] = params
-        J.block_until_ready()
-        return params, J
-
-    return fn, timed_once(fn)
 
 
 def _torch_step(p, device_name: str, compiled: bool = False):
@@ -179,7 +162,7 @@ def test_peer(benchmark, backend, impl, cell):
     elif impl == "xpnet-compiled":
         fn, info["compile_s"] = make_training_step(p, mode=True)
     elif impl == "jax_jit":
-        fn, info["compile_s"] = _jax_jit_step(p)
+        fn, info["compile_s"] = make_jax_jit_step(p)
     elif impl == "torch_nn-compiled":
         fn, info = _torch_step(p, "cpu", compiled=True)
         info["compile_s"] = timed_once(fn)
@@ -215,7 +198,7 @@ def test_peer(benchmark, backend, impl, cell):
         )
     # Compiled against eager and against the hand-written peer, alternated in one loop.
     if impl == "xpnet-compiled" and backend == "jax":
-        peer, _ = _jax_jit_step(p)
+        peer, _ = make_jax_jit_step(p)
         benchmark.extra_info["paired_jax_jit"] = paired_min(fn, peer, names=("xpnet", "jax_jit"))
     if impl == "xpnet-compiled" and backend == "torch":
         eager, _ = make_training_step(p, mode=False)

@@ -106,7 +106,7 @@ def check_mode(mode: Any) -> Any:
         return mode
     raise ValueError(
         f"compile={mode!r} is not a compile mode; expected True, False, or one of "
-        f"{list(COMPILE_MODES)} (\"auto\" picks per backend)"
+        f'{list(COMPILE_MODES)} ("auto" picks per backend)'
     )
 
 
