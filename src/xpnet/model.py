@@ -30,7 +30,7 @@ from ._progress import ProgressBar
 from ._random import make_dropout_rng, shuffle_generator
 from .activations import Activation, get_activation
 from .initializers import INITS, initialize_parameters
-from .optimizers import OPTIMIZERS, initialize_optimizer_state
+from .optimizers import OPTIMIZERS, initialize_optimizer_state, optimizer_state_keys
 from .propagation import IMPLS
 from .schedules import SCHEDULES
 from .training import DivergenceError, TrainingConfig, TrainingState, train
@@ -417,9 +417,8 @@ class NeuralNetwork:
         if continuing:
             params = self.params_
             opt_state = getattr(self, "opt_state_", None)
-            if opt_state is None or set(opt_state) != set(
-                initialize_optimizer_state(self.optimizer, params, xp=xp)
-            ):
+            if opt_state is None or set(opt_state) != optimizer_state_keys(self.optimizer, params):
+                # none yet (from_params), or another optimizer's: start this one at zero
                 opt_state = initialize_optimizer_state(self.optimizer, params, xp=xp)
             costs, epoch = list(self.costs_), self.n_iter_
         else:
