@@ -88,9 +88,11 @@ def _torch_epoch(X, Y, b: int):
 def _sklearn_epoch(X, Y, b: int):
     neural = pytest.importorskip("sklearn.neural_network", reason="scikit-learn is not installed")
     Xs, ys = np.ascontiguousarray(X.T), Y[0].astype(int)
-    clf = neural.MLPClassifier(hidden_layer_sizes=DIMS[1:-1], activation="relu", solver="adam",
-                               batch_size=b, learning_rate_init=LR, alpha=0.0, beta_1=0.9,
-                               beta_2=0.999, epsilon=1e-8, shuffle=True, random_state=0)  # fmt: skip
+    clf = neural.MLPClassifier(
+        hidden_layer_sizes=DIMS[1:-1], activation="relu", solver="adam", batch_size=b,
+        learning_rate_init=LR, alpha=0.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+        shuffle=True, random_state=0,
+    )  # fmt: skip
 
     def epoch():
         with warnings.catch_warnings():
@@ -109,7 +111,9 @@ def test_adam_epoch(benchmark, backend, peer, batch_size):
         pytest.skip("the sklearn ratio is judged on NumPy, where both run on the same BLAS")
     X, Y = _data()
     ours = _xpnet_epoch(backend, X, Y, batch_size)
-    theirs = _torch_epoch(X, Y, batch_size) if peer == "torch_nn" else _sklearn_epoch(X, Y, batch_size)
+    theirs = (
+        _torch_epoch(X, Y, batch_size) if peer == "torch_nn" else _sklearn_epoch(X, Y, batch_size)
+    )
     be = get_backend(backend)
     base_info(benchmark, be, impl="xpnet", peer=peer, dims=list(DIMS), m=_m(), n_x=DIMS[0],
               dtype="float32", batch_size=batch_size, optimizer="adam")  # fmt: skip

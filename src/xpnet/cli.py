@@ -107,7 +107,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     b.add_argument(
         "--suite",
         default=",".join(s for s in SUITES if s not in OPT_IN),
-        help=f"comma list of suites from {', '.join(SUITES)} (default: all but {', '.join(OPT_IN)})",
+        help=f"comma list of suites from {', '.join(SUITES)} "
+        f"(default: all but {', '.join(OPT_IN)})",
     )
     b.add_argument("--out", default="report", help="report directory (default: report)")
     b.add_argument("--root", help="source checkout (default: found from the package)")
