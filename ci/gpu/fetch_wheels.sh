@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Download the wheels ci/gpu/run.sh installs on the offline GPU machine: exactly the
-# pinned list in ci/gpu/requirements.txt, as binary wheels for CPython 3.12 on
+# pinned lists ci/gpu/requirements.txt (installed into the run's venv) and
+# ci/gpu/build-requirements.txt (the build backend of xpnet's own install), as binary wheels for CPython 3.12 on
 # manylinux x86-64 (the GPU image's interpreter), into ci/gpu/wheels/ (git-ignored;
 # carried to the machine with run's `carry`).
 #
@@ -25,7 +26,7 @@ python3 -m pip download --quiet --disable-pip-version-check \
     --python-version "$pyver" --implementation cp \
     --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
     --platform manylinux_2_28_x86_64 --platform any \
-    -r "$here/requirements.txt" -d "$dest"
+    -r "$here/requirements.txt" -r "$here/build-requirements.txt" -d "$dest"
 
 # every pinned name must have exactly one wheel
 status=0
@@ -36,7 +37,7 @@ while read -r name version; do
         echo "fetch_wheels: expected one wheel of $name==$version in $dest, found $n" >&2
         status=1
     fi
-done < <(grep -E '^[A-Za-z0-9]' "$here/requirements.txt" | sed -E 's/==/ /')
+done < <(cat "$here/requirements.txt" "$here/build-requirements.txt" | grep -E '^[A-Za-z0-9]' | sed -E 's/==/ /')
 
 kib=$(du -sk "$dest" | cut -f1)
 echo "fetch_wheels: $(find "$dest" -maxdepth 1 -name '*.whl' | wc -l) wheels, ${kib} KiB in $dest (carry limit ${limit_mib} MiB for the whole tree)"

@@ -3,8 +3,9 @@
 # tool's H100/H200: Python 3.12 with torch+CUDA, JAX+CUDA, CuPy cuda13x, numpy, h5py,
 # pytest, pytest-benchmark, matplotlib, hypothesis; no package index).
 #
-#   ci/gpu/run.sh [--part all|tests|bench] [OUT]        (OUT also from $XPNET_GPU_OUT;
+#   ci/gpu/run.sh [--part all|tests|bench|setup] [OUT]  (OUT also from $XPNET_GPU_OUT;
 #                                                        default ./report-gpu)
+#   --part setup: the install and the environment record alone (a first check)
 #
 # Steps (each logs to OUT/run.log and the next runs whatever it returned):
 #   setup   a venv with --system-site-packages over python3 (the image's python is itself
@@ -40,12 +41,12 @@ while [ $# -gt 0 ]; do
         --part) part="$2"; shift 2 ;;
         --part=*) part="${1#--part=}"; shift ;;
         -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
-        -*) echo "run.sh: unknown option $1 (expected --part all|tests|bench, then OUT)" >&2; exit 64 ;;
+        -*) echo "run.sh: unknown option $1 (expected --part all|tests|bench|setup, then OUT)" >&2; exit 64 ;;
         *) out="$1"; shift ;;
     esac
 done
-case "$part" in all|tests|bench) ;; *)
-    echo "run.sh: --part $part is not known; expected all, tests or bench" >&2; exit 64 ;;
+case "$part" in all|tests|bench|setup) ;; *)
+    echo "run.sh: --part $part is not known; expected all, tests, bench or setup" >&2; exit 64 ;;
 esac
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -105,7 +106,10 @@ PY
     # dependencies resolve offline against the image's packages: a missing one fails here
     "$py" -m pip install --no-index --find-links "$XPNET_GPU_WHEELS" \
         -r "$root/ci/gpu/requirements.txt" || return 1
-    "$py" -m pip install --no-index --no-deps --no-build-isolation -e "$root" || return 1
+    # xpnet itself, without dependencies; its build backend (setuptools, wheel) comes from
+    # the same folder (ci/gpu/build-requirements.txt) into pip's isolated build
+    "$py" -m pip install --no-index --find-links "$XPNET_GPU_WHEELS" --no-deps -e "$root" \
+        || return 1
     "$py" -c "import xpnet, array_api_compat, array_api_strict; print('xpnet', xpnet.__file__)"
 }
 
@@ -152,7 +156,7 @@ if [ "$part" = all ] || [ "$part" = bench ]; then
     step dot 4 "$XPNET_GPU_T_DOT" bench_suite dot "numpy,$gpu"
     # Roofline and peers on the GPUs only (NumPy's are in the CPU report).
     step roofline 4 "$XPNET_GPU_T_ROOFLINE" bench_suite roofline "$gpu" -k "not numpy"
-    step peers 4 "$XPNET_GPU_T_PEERS" bench_suite peers "$gpu" -k "cuda or cupy"
+    step peers 4 "$XPNET_GPU_T_PEERS" bench_suite peers "$gpu" -k "${XPNET_GPU_PEERS_K:-cuda or cupy}"
     step latency 4 "$XPNET_GPU_T_LATENCY" bench_suite latency "$gpu"
     shopt -s nullglob
     raws=("$out"/raw/*.json)
