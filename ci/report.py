@@ -28,11 +28,20 @@ from targets import GPU_BACKENDS, NO_GPU  # noqa: E402
 
 
 def load_runs(paths: Iterable[str | Path]) -> dict[str, Any]:
-    """Merge pytest-benchmark JSON files into one dict: benchmarks, skipped, machine_info."""
+    """Merge pytest-benchmark JSON files into one dict: benchmarks, skipped, machine_info.
+
+    A ``results.json`` this module wrote (already merged) is read back as it is, so a
+    committed report can be rebuilt from its own results file.
+    """
     merged: dict[str, Any] = {"benchmarks": [], "skipped": [], "machine_info": {}, "runs": []}
     for path in paths:
         data = json.loads(Path(path).read_text())
         merged["machine_info"] = merged["machine_info"] or data.get("machine_info", {})
+        if "runs" in data:  # a results.json written by build_report
+            merged["runs"] += data["runs"]
+            merged["benchmarks"] += data.get("benchmarks", [])
+            merged["skipped"] += data.get("skipped", [])
+            continue
         merged["runs"].append(
             {k: data.get(k) for k in ("datetime", "version", "commit_info") if k in data}
         )
@@ -409,6 +418,8 @@ def speedup_tables(s: dict[str, Any]) -> list[str]:
             n_xs = sorted({c["n_x"] for c in sub})
             ms = sorted({c["m"] for c in sub})
             for impl in ("loops", "per_example"):
+                if not any(c[f"{impl}_s"] or c.get(f"{impl}_skipped") for c in sub):
+                    continue  # not in this run's grid (a GPU run leaves NumPy's loops out)
                 lines.append(
                     f"\n**{model}, {backend}: vectorized speedup over `{impl}`** "
                     f"(vectorized time in brackets)\n"
@@ -683,6 +694,8 @@ def render(runs: dict[str, Any], s: dict[str, Any], plots: Sequence[str]) -> str
             for r in s["roofline"]
         ),
     )
+    if not any(r["backend"] in GPU_BACKENDS for r in s["roofline"]):
+        L += ["", f"Roofline against same-run cuBLAS (CuPy / torch-CUDA): {NO_GPU}."]
     L += ["", "## Abstraction cost (xpnet on NumPy / hand-written NumPy step)", ""]
     L += [
         "*ratio* divides the minima of two separately benchmarked cells; *paired ratio* "
@@ -755,8 +768,6 @@ def render(runs: dict[str, Any], s: dict[str, Any], plots: Sequence[str]) -> str
             for p in s["peers"]
         ),
     )
-    if not any(r["backend"] in GPU_BACKENDS for r in s["roofline"]):
-        L += ["", f"Roofline against same-run cuBLAS (CuPy / torch-CUDA): {NO_GPU}."]
     L += latency_lines(s)
     L += gpu_peer_lines(s)
     if s["dask"]:
@@ -815,7 +826,8 @@ def plot(s: dict[str, Any], out: Path) -> list[str]:
                 title=f"{model} ({backend})",
             )
             ax.grid(True, which="major", alpha=0.3)
-            ax.legend(fontsize=7)
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=7)
         fig.tight_layout()
         name = f"speedup_vs_m_{backend}.png"
         fig.savefig(out / name, dpi=80)
@@ -837,7 +849,8 @@ def plot(s: dict[str, Any], out: Path) -> list[str]:
                 ax.set(xscale="log", yscale="log", xlabel="m", title=f"n_x={n_x}")
                 ax.grid(True, alpha=0.3)
             axes[0][0].set_ylabel(f"s per step ({model}, {backend})")
-            axes[0][0].legend(fontsize=7)
+            if axes[0][0].get_legend_handles_labels()[0]:
+                axes[0][0].legend(fontsize=7)
             fig.tight_layout()
             name = f"time_vs_m_{backend}_{model}.png"
             fig.savefig(out / name, dpi=80)

@@ -183,11 +183,19 @@ def _cupy_vs_torch_cuda_large(s: dict[str, Any]) -> Figures:
 
 
 def _gpu_tests(s: dict[str, Any]) -> Figures:
-    """Per GPU-run backend: tests that pass on NumPy but fail (or error) there."""
+    """Per GPU backend that ran tests: tests that pass on NumPy but fail (or error) there.
+    JAX counts only where the run's env record (ci/gpu/env.py) shows JAX on a GPU."""
     runs = (s.get("tests") or {}).get("backends", {})
-    return [(f"{b}: {runs[b]['passed']} passed, {runs[b]['skipped']} skipped; failing "
-             "where NumPy passes", runs[b]["regressions"])
-            for b in ("cupy", "torch-cuda", "jax") if b in runs]
+    jax_env = (s.get("env") or {}).get("jax")
+    jax_gpu = isinstance(jax_env, dict) and jax_env.get("backend") in ("gpu", "cuda")
+    out = []
+    for b in ("cupy", "torch-cuda", "jax"):
+        r = runs.get(b)
+        if not r or r["passed"] + r["failed"] == 0 or (b == "jax" and not jax_gpu):
+            continue
+        out.append((f"{b}: {r['passed']} passed, {r['skipped']} skipped; failing where NumPy "
+                    "passes", r["regressions"]))
+    return out
 
 
 def _gpu_vectorized(s: dict[str, Any]) -> Figures:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ._progress import ProgressBar
 
-SUITES = ("vectorization", "dot", "roofline", "abstraction", "peers", "dask")
+SUITES = ("vectorization", "dot", "roofline", "abstraction", "peers", "latency", "dask")
 
 
 def find_root(root: str | None = None) -> Path:
