@@ -23,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import targets  # noqa: E402 - ci/targets.py: the one table of targets, shared with gate.py
 from targets import GPU_BACKENDS, NO_GPU  # noqa: E402
 
-
 # ----------------------------------------------------------------------------- loading
 
 
@@ -301,16 +300,19 @@ def tests_summary(junit: str | Path | None) -> dict[str, Any] | None:
         backend, key = _split_backend(params)
         key = f"{base}[{key}]"
         kinds = {child.tag: child for child in case}
-        result = ("failed" if kinds.keys() & {"failure", "error"} else
-                  "skipped" if "skipped" in kinds else "passed")
+        result = (
+            "failed"
+            if kinds.keys() & {"failure", "error"}
+            else "skipped"
+            if "skipped" in kinds
+            else "passed"
+        )
         outcome[(backend, key)] = result
         if result == "skipped":
-            reasons.setdefault(backend, set()).add(
-                (kinds["skipped"].get("message") or "")[:160])
+            reasons.setdefault(backend, set()).add((kinds["skipped"].get("message") or "")[:160])
     backends: dict[str, dict[str, int]] = {}
     for (backend, key), result in outcome.items():
-        r = backends.setdefault(backend, {"passed": 0, "failed": 0, "skipped": 0,
-                                          "regressions": 0})
+        r = backends.setdefault(backend, {"passed": 0, "failed": 0, "skipped": 0, "regressions": 0})
         r[result] += 1
         if result == "failed" and outcome.get(("numpy", key)) == "passed":
             r["regressions"] += 1
@@ -319,8 +321,16 @@ def tests_summary(junit: str | Path | None) -> dict[str, Any] | None:
 
 
 # longest first, so "array_api_strict-device1" wins over "array_api_strict"
-_TEST_BACKENDS = ("array_api_strict-device1", "array_api_strict", "torch-cuda", "numpy",
-                  "torch", "jax", "dask", "cupy")
+_TEST_BACKENDS = (
+    "array_api_strict-device1",
+    "array_api_strict",
+    "torch-cuda",
+    "numpy",
+    "torch",
+    "jax",
+    "dask",
+    "cupy",
+)
 
 
 def _split_backend(params: str) -> tuple[str, str]:
@@ -341,26 +351,36 @@ def latency(runs: dict[str, Any], peer_rows: list[dict[str, Any]]) -> list[dict[
             continue
         e = b["extra_info"]
         dims, m, dtype, backend = e["dims"], e["m"], e["dtype"], e["backend"]
-        peer = next((p for p in peer_rows
-                     if p["dims"] == dims and p["m"] == m and p["dtype"] == dtype), None)
+        peer = next(
+            (p for p in peer_rows if p["dims"] == dims and p["m"] == m and p["dtype"] == dtype),
+            None,
+        )
         t = peer["times_s"] if peer else {}
         torch_dev = "torch-cuda" if backend in GPU_BACKENDS else "torch"
         row: dict[str, Any] = {
-            "backend": backend, "dims": dims, "m": m, "dtype": dtype,
-            "device": e.get("device"), "kernel_count": e.get("kernel_count"),
-            "count_method": e.get("count_method"), "floor_s": step_time(b),
-            "gpu_floor_s": e.get("gpu_time_min_s"), "graph_floor_s": e.get("graph_floor_s"),
+            "backend": backend,
+            "dims": dims,
+            "m": m,
+            "dtype": dtype,
+            "device": e.get("device"),
+            "kernel_count": e.get("kernel_count"),
+            "count_method": e.get("count_method"),
+            "floor_s": step_time(b),
+            "gpu_floor_s": e.get("gpu_time_min_s"),
+            "graph_floor_s": e.get("graph_floor_s"),
             "step_s": t.get(f"{backend}:xpnet"),
             "torch_eager_s": t.get(f"{torch_dev}:torch_nn"),
             "torch_compiled_s": t.get(f"{torch_dev}:torch_nn_compiled"),
         }
-        for key, ref in (("vs_floor", "floor_s"), ("vs_graph_floor", "graph_floor_s"),
-                         ("vs_torch_eager", "torch_eager_s"),
-                         ("vs_torch_compiled", "torch_compiled_s")):
+        for key, ref in (
+            ("vs_floor", "floor_s"),
+            ("vs_graph_floor", "graph_floor_s"),
+            ("vs_torch_eager", "torch_eager_s"),
+            ("vs_torch_compiled", "torch_compiled_s"),
+        ):
             row[key] = row["step_s"] / row[ref] if row["step_s"] and row.get(ref) else None
         out.append(row)
     return sorted(out, key=lambda r: (r["backend"], r["dtype"]))
-
 
 
 def analyse(
@@ -477,8 +497,12 @@ def device_tables(s: dict[str, Any]) -> list[str]:
                     ok = ref and c and c["vectorized_s"]
                     row.append(_fmt_x(ref["vectorized_s"] / c["vectorized_s"]) if ok else "—")
             rows.append(row)
-        lines += ["", f"**{model}: vectorized step per device** (wall time after warm-up and "
-                  "synchronization; device-event time in brackets)", ""]
+        lines += [
+            "",
+            f"**{model}: vectorized step per device** (wall time after warm-up and "
+            "synchronization; device-event time in brackets)",
+            "",
+        ]
         lines += _table(header, rows)
     if not any(c["backend"] in GPU_BACKENDS for c in cells):
         lines += ["", f"CuPy / torch-CUDA columns: {NO_GPU}."]
@@ -489,12 +513,20 @@ def tests_lines(s: dict[str, Any]) -> list[str]:
     t = s.get("tests")
     if not t:
         return []
-    L = ["", "## Tests per backend", "", f"From `{Path(t['file']).name}`. *failing where "
-         "NumPy passes*: the same test id with the backend replaced passed on NumPy.", ""]
+    L = [
+        "",
+        "## Tests per backend",
+        "",
+        f"From `{Path(t['file']).name}`. *failing where "
+        "NumPy passes*: the same test id with the backend replaced passed on NumPy.",
+        "",
+    ]
     L += _table(
         ["backend", "passed", "failed", "skipped", "failing where NumPy passes"],
-        ([b, r["passed"], r["failed"], r["skipped"], r["regressions"]]
-         for b, r in sorted(t["backends"].items())),
+        (
+            [b, r["passed"], r["failed"], r["skipped"], r["regressions"]]
+            for b, r in sorted(t["backends"].items())
+        ),
     )
     for b, reasons in sorted(t.get("skip_reasons", {}).items()):
         L.append(f"\nSkip reasons on {b}: " + "; ".join(f"`{r}`" for r in reasons[:8]))
@@ -502,22 +534,52 @@ def tests_lines(s: dict[str, Any]) -> list[str]:
 
 
 def latency_lines(s: dict[str, Any]) -> list[str]:
-    L = ["", "## Small-network step latency: [20, 8, 1], m = 128", "",
-         "*floor*: k back-to-back launches of a one-element kernel then one synchronization, "
-         "k = the step's device operations counted by the torch profiler (CUDA: kernels, "
-         "memcpy, memset; CPU: top-level aten operators); *graph floor*: the same k launches "
-         "replayed as one CUDA graph. Step and torch times come from the peers benchmark.", ""]
+    L = [
+        "",
+        "## Small-network step latency: [20, 8, 1], m = 128",
+        "",
+        "*floor*: k back-to-back launches of a one-element kernel then one synchronization, "
+        "k = the step's device operations counted by the torch profiler (CUDA: kernels, "
+        "memcpy, memset; CPU: top-level aten operators); *graph floor*: the same k launches "
+        "replayed as one CUDA graph. Step and torch times come from the peers benchmark.",
+        "",
+    ]
     rows = s.get("latency") or []
     if rows:
         L += _table(
-            ["backend", "dtype", "device", "k", "floor", "graph floor", "xpnet step",
-             "step / floor", "step / graph floor", "torch eager", "step / eager",
-             "torch compiled", "step / compiled"],
-            ([r["backend"], r["dtype"], r["device"], r["kernel_count"], _fmt_t(r["floor_s"]),
-              _fmt_t(r["graph_floor_s"]), _fmt_t(r["step_s"]), _fmt_x(r["vs_floor"]),
-              _fmt_x(r["vs_graph_floor"]), _fmt_t(r["torch_eager_s"]),
-              _fmt_x(r["vs_torch_eager"]), _fmt_t(r["torch_compiled_s"]),
-              _fmt_x(r["vs_torch_compiled"])] for r in rows),
+            [
+                "backend",
+                "dtype",
+                "device",
+                "k",
+                "floor",
+                "graph floor",
+                "xpnet step",
+                "step / floor",
+                "step / graph floor",
+                "torch eager",
+                "step / eager",
+                "torch compiled",
+                "step / compiled",
+            ],
+            (
+                [
+                    r["backend"],
+                    r["dtype"],
+                    r["device"],
+                    r["kernel_count"],
+                    _fmt_t(r["floor_s"]),
+                    _fmt_t(r["graph_floor_s"]),
+                    _fmt_t(r["step_s"]),
+                    _fmt_x(r["vs_floor"]),
+                    _fmt_x(r["vs_graph_floor"]),
+                    _fmt_t(r["torch_eager_s"]),
+                    _fmt_x(r["vs_torch_eager"]),
+                    _fmt_t(r["torch_compiled_s"]),
+                    _fmt_x(r["vs_torch_compiled"]),
+                ]
+                for r in rows
+            ),
         )
     if not any(r["backend"] in GPU_BACKENDS for r in rows):
         L += ["", f"CuPy / torch-CUDA: {NO_GPU}."]
@@ -525,10 +587,13 @@ def latency_lines(s: dict[str, Any]) -> list[str]:
 
 
 def gpu_peer_lines(s: dict[str, Any]) -> list[str]:
-    L = ["", "## Peers on the GPU (xpnet on CuPy and torch-CUDA, torch-CUDA `nn` eager and "
-         "`torch.compile`d)", ""]
-    keys = ("cupy:xpnet", "torch-cuda:xpnet", "torch-cuda:torch_nn",
-            "torch-cuda:torch_nn_compiled")
+    L = [
+        "",
+        "## Peers on the GPU (xpnet on CuPy and torch-CUDA, torch-CUDA `nn` eager and "
+        "`torch.compile`d)",
+        "",
+    ]
+    keys = ("cupy:xpnet", "torch-cuda:xpnet", "torch-cuda:torch_nn", "torch-cuda:torch_nn_compiled")
     rows = [p for p in s["peers"] if any(p["times_s"].get(k) for k in keys)]
     if not rows:
         return L + [NO_GPU + "."]
@@ -538,12 +603,30 @@ def gpu_peer_lines(s: dict[str, Any]) -> list[str]:
         return _fmt_x(ta / tb) if ta and tb else "—"
 
     return L + _table(
-        ["layers", "m", "dtype", "xpnet CuPy", "xpnet torch-CUDA", "torch nn eager",
-         "torch nn compiled", "CuPy / eager", "CuPy / compiled", "torch-CUDA xpnet / eager"],
-        (["x".join(map(str, p["dims"])), p["m"], p["dtype"],
-          *(_fmt_t(p["times_s"].get(k)) for k in keys),
-          ratio(p, keys[0], keys[2]), ratio(p, keys[0], keys[3]), ratio(p, keys[1], keys[2])]
-         for p in rows),
+        [
+            "layers",
+            "m",
+            "dtype",
+            "xpnet CuPy",
+            "xpnet torch-CUDA",
+            "torch nn eager",
+            "torch nn compiled",
+            "CuPy / eager",
+            "CuPy / compiled",
+            "torch-CUDA xpnet / eager",
+        ],
+        (
+            [
+                "x".join(map(str, p["dims"])),
+                p["m"],
+                p["dtype"],
+                *(_fmt_t(p["times_s"].get(k)) for k in keys),
+                ratio(p, keys[0], keys[2]),
+                ratio(p, keys[0], keys[3]),
+                ratio(p, keys[1], keys[2]),
+            ]
+            for p in rows
+        ),
     )
 
 

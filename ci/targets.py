@@ -66,14 +66,27 @@ class Target:
         figures = self.measure(s)
         if not figures:
             status = NO_GPU if self.gpu and not s.get("gpu_ran") else NOT_MEASURED
-            return {"key": self.key, "target": self.title, "goal": self.goal_text,
-                    "figure": status, "value": None, "status": status}
+            return {
+                "key": self.key,
+                "target": self.title,
+                "goal": self.goal_text,
+                "figure": status,
+                "value": None,
+                "status": status,
+            }
         worst = self.worst(figures)
         ok = self.reported or OPS[self.op](worst, self.goal)
-        figure = "; ".join(f"{label}: {self.fmt(v)}" if label else self.fmt(v)
-                           for label, v in figures)
-        return {"key": self.key, "target": self.title, "goal": self.goal_text,
-                "figure": figure, "value": worst, "status": "MET" if ok else "MISSED"}
+        figure = "; ".join(
+            f"{label}: {self.fmt(v)}" if label else self.fmt(v) for label, v in figures
+        )
+        return {
+            "key": self.key,
+            "target": self.title,
+            "goal": self.goal_text,
+            "figure": figure,
+            "value": worst,
+            "status": "MET" if ok else "MISSED",
+        }
 
     def gate_checks(self, s: dict[str, Any]) -> list[tuple[str, float | None, str, float]]:
         """(description, figure, op, gate threshold) for ci/gate.py."""
@@ -83,8 +96,9 @@ class Target:
         title = self.gate_title or self.title
         if not figures:
             return [(title, None, self.op, self.gate)]
-        return [(f"{title}{': ' + lbl if lbl else ''}", v, self.op, self.gate)
-                for lbl, v in figures]
+        return [
+            (f"{title}{': ' + lbl if lbl else ''}", v, self.op, self.gate) for lbl, v in figures
+        ]
 
 
 # ----------------------------------------------------------------------------- measures
@@ -121,9 +135,12 @@ def _dot_numpy(s: dict[str, Any]) -> Figures:
 def _roofline(backends: tuple[str, ...], n: int, m: int, dtypes: tuple[str, ...]) -> Callable:
     def measure(s: dict[str, Any]) -> Figures:
         rows = [
-            r for r in s["roofline"]
-            if r["backend"] in backends and (r["n"], r["m"]) == (n, m)
-            and r["dtype"] in dtypes and "fraction" in r
+            r
+            for r in s["roofline"]
+            if r["backend"] in backends
+            and (r["n"], r["m"]) == (n, m)
+            and r["dtype"] in dtypes
+            and "fraction" in r
         ]
         label = len(backends) > 1 or len(dtypes) > 1
         return [(f"{r['backend']} {r['dtype']}" if label else "", r["fraction"]) for r in rows]
@@ -132,8 +149,11 @@ def _roofline(backends: tuple[str, ...], n: int, m: int, dtypes: tuple[str, ...]
 
 
 def _roofline_largest_numpy_f32(s: dict[str, Any]) -> Figures:
-    rows = [r for r in s["roofline"]
-            if r["backend"] == "numpy" and r["dtype"] == "float32" and "fraction" in r]
+    rows = [
+        r
+        for r in s["roofline"]
+        if r["backend"] == "numpy" and r["dtype"] == "float32" and "fraction" in r
+    ]
     if not rows:
         return []
     r = max(rows, key=lambda r: r["n"] * r["m"])
@@ -144,8 +164,10 @@ def _abstraction(dims: list[int], m: int) -> Callable:
     def measure(s: dict[str, Any]) -> Figures:
         # judged on the interleaved (paired) ratio where the run measured one
         return [
-            (f"{a['dtype']}{', paired' if a['paired_ratio'] else ''}",
-             a["paired_ratio"] or a["ratio"])
+            (
+                f"{a['dtype']}{', paired' if a['paired_ratio'] else ''}",
+                a["paired_ratio"] or a["ratio"],
+            )
             for a in s["abstraction"]
             if a["dims"] == dims and a["m"] == m and (a["paired_ratio"] or a["ratio"])
         ]
@@ -154,8 +176,11 @@ def _abstraction(dims: list[int], m: int) -> Callable:
 
 
 def _abstraction_all(s: dict[str, Any]) -> Figures:
-    return [(f"{_dims(a['dims'])} m={a['m']} {a['dtype']}", a["ratio"])
-            for a in s["abstraction"] if a["ratio"]]
+    return [
+        (f"{_dims(a['dims'])} m={a['m']} {a['dtype']}", a["ratio"])
+        for a in s["abstraction"]
+        if a["ratio"]
+    ]
 
 
 def _vs_torch_cpu(backend: str) -> Callable:
@@ -178,8 +203,11 @@ def _vs_torch_cpu_largest(s: dict[str, Any]) -> Figures:
 
 
 def _cupy_vs_torch_cuda_large(s: dict[str, Any]) -> Figures:
-    return [(f"{_dims(p['dims'])} m={p['m']} {p['dtype']}", p["cupy_vs_torch_cuda"])
-            for p in s["peers"] if p["m"] >= 2048 and p.get("cupy_vs_torch_cuda")]
+    return [
+        (f"{_dims(p['dims'])} m={p['m']} {p['dtype']}", p["cupy_vs_torch_cuda"])
+        for p in s["peers"]
+        if p["m"] >= 2048 and p.get("cupy_vs_torch_cuda")
+    ]
 
 
 def _gpu_tests(s: dict[str, Any]) -> Figures:
@@ -193,8 +221,12 @@ def _gpu_tests(s: dict[str, Any]) -> Figures:
         r = runs.get(b)
         if not r or r["passed"] + r["failed"] == 0 or (b == "jax" and not jax_gpu):
             continue
-        out.append((f"{b}: {r['passed']} passed, {r['skipped']} skipped; failing where NumPy "
-                    "passes", r["regressions"]))
+        out.append(
+            (
+                f"{b}: {r['passed']} passed, {r['skipped']} skipped; failing where NumPy passes",
+                r["regressions"],
+            )
+        )
     return out
 
 
@@ -211,47 +243,128 @@ def _small_net(s: dict[str, Any]) -> Figures:
     for r in s.get("latency", []):
         if r["backend"] not in GPU_BACKENDS:
             continue
-        for key, label in (("vs_floor", "/ floor"), ("vs_torch_eager", "/ torch eager"),
-                           ("vs_torch_compiled", "/ torch compiled")):
+        for key, label in (
+            ("vs_floor", "/ floor"),
+            ("vs_torch_eager", "/ torch eager"),
+            ("vs_torch_compiled", "/ torch compiled"),
+        ):
             if r.get(key):
                 out.append((f"{r['backend']} {r['dtype']} {label}", r[key]))
     return out
 
 
 TARGETS: tuple[Target, ...] = (
-    Target("vec_logreg", "vectorized vs loops, m=1000, n_x=1000, NumPy (logreg)", ">=", 500,
-           _vec_speedup("logreg", 1000, 1000), gate=20.0, gate_measure=_vec_numpy_m1000,
-           gate_title="vectorized/loops speedup, NumPy, m >= 1000"),
-    Target("vec_shallow", "vectorized vs loops, m=1000, n_x=1000, NumPy (shallow)", ">=", 500,
-           _vec_speedup("shallow", 1000, 1000)),
-    Target("dot", "dot product 1e6: loop / vectorized, NumPy", ">=", None, _dot_numpy,
-           gate=5.0),
-    Target("roofline_numpy", "roofline n=2048, m=4096, float32, NumPy (fraction of same-run "
-           "matmul throughput)", ">=", 0.85, _roofline(("numpy",), 2048, 4096, ("float32",)),
-           gate=0.40, gate_measure=_roofline_largest_numpy_f32, unit="%",
-           gate_title="roofline fraction, largest NumPy float32 cell"),
-    Target("abstraction_tiny", "abstraction cost [20, 8, 1] m=128 (xpnet / hand-written NumPy)",
-           "<=", 1.15, _abstraction([20, 8, 1], 128), gate=2.0, gate_measure=_abstraction_all,
-           gate_title="abstraction cost (separate cells)"),
-    Target("abstraction_large", "abstraction cost [2048, 2048, 2048, 1] m=4096 (xpnet / "
-           "hand-written NumPy)", "<=", 1.02, _abstraction([2048, 2048, 2048, 1], 4096)),
-    Target("vs_torch_numpy", "xpnet step on NumPy (default backend) / PyTorch CPU nn step, "
-           "every size measured (interleaved pairs)", "<=", 1.0, _vs_torch_cpu("numpy"),
-           gate=3.0, gate_measure=_vs_torch_cpu_largest, gate_title="xpnet/torch CPU, largest cell"),
-    Target("vs_torch_torch", "xpnet step on torch backend / PyTorch CPU nn step, every size "
-           "measured (interleaved pairs)", "<=", 1.0, _vs_torch_cpu("torch")),
-    Target("gpu_tests", "tests passing on NumPy that fail on cupy / torch-cuda / JAX (GPU run)",
-           "<=", 0, _gpu_tests, unit="", gpu=True),
-    Target("gpu_vectorization", "vectorization table per device: GPU column beside NumPy's",
-           ">=", None, _gpu_vectorized, unit="", gpu=True, reported=True),
-    Target("gpu_roofline", "GPU roofline n=2048, m=4096 (fraction of same-run cuBLAS)", ">=",
-           0.85, _roofline(GPU_BACKENDS, 2048, 4096, ("float32", "float64")), unit="%",
-           gpu=True),
-    Target("gpu_vs_torch_cuda", "xpnet CuPy step / torch-CUDA nn step, large sizes (m ≥ 2048)",
-           "<=", 1.0, _cupy_vs_torch_cuda_large, gpu=True),
-    Target("gpu_small_net", "small-net step [20, 8, 1] m=128: multiple of the launch-bound "
-           "floor, and vs torch-CUDA eager / compiled", "<=", None, _small_net, gpu=True,
-           reported=True),
+    Target(
+        "vec_logreg",
+        "vectorized vs loops, m=1000, n_x=1000, NumPy (logreg)",
+        ">=",
+        500,
+        _vec_speedup("logreg", 1000, 1000),
+        gate=20.0,
+        gate_measure=_vec_numpy_m1000,
+        gate_title="vectorized/loops speedup, NumPy, m >= 1000",
+    ),
+    Target(
+        "vec_shallow",
+        "vectorized vs loops, m=1000, n_x=1000, NumPy (shallow)",
+        ">=",
+        500,
+        _vec_speedup("shallow", 1000, 1000),
+    ),
+    Target("dot", "dot product 1e6: loop / vectorized, NumPy", ">=", None, _dot_numpy, gate=5.0),
+    Target(
+        "roofline_numpy",
+        "roofline n=2048, m=4096, float32, NumPy (fraction of same-run matmul throughput)",
+        ">=",
+        0.85,
+        _roofline(("numpy",), 2048, 4096, ("float32",)),
+        gate=0.40,
+        gate_measure=_roofline_largest_numpy_f32,
+        unit="%",
+        gate_title="roofline fraction, largest NumPy float32 cell",
+    ),
+    Target(
+        "abstraction_tiny",
+        "abstraction cost [20, 8, 1] m=128 (xpnet / hand-written NumPy)",
+        "<=",
+        1.15,
+        _abstraction([20, 8, 1], 128),
+        gate=2.0,
+        gate_measure=_abstraction_all,
+        gate_title="abstraction cost (separate cells)",
+    ),
+    Target(
+        "abstraction_large",
+        "abstraction cost [2048, 2048, 2048, 1] m=4096 (xpnet / hand-written NumPy)",
+        "<=",
+        1.02,
+        _abstraction([2048, 2048, 2048, 1], 4096),
+    ),
+    Target(
+        "vs_torch_numpy",
+        "xpnet step on NumPy (default backend) / PyTorch CPU nn step, "
+        "every size measured (interleaved pairs)",
+        "<=",
+        1.0,
+        _vs_torch_cpu("numpy"),
+        gate=3.0,
+        gate_measure=_vs_torch_cpu_largest,
+        gate_title="xpnet/torch CPU, largest cell",
+    ),
+    Target(
+        "vs_torch_torch",
+        "xpnet step on torch backend / PyTorch CPU nn step, every size "
+        "measured (interleaved pairs)",
+        "<=",
+        1.0,
+        _vs_torch_cpu("torch"),
+    ),
+    Target(
+        "gpu_tests",
+        "tests passing on NumPy that fail on cupy / torch-cuda / JAX (GPU run)",
+        "<=",
+        0,
+        _gpu_tests,
+        unit="",
+        gpu=True,
+    ),
+    Target(
+        "gpu_vectorization",
+        "vectorization table per device: GPU column beside NumPy's",
+        ">=",
+        None,
+        _gpu_vectorized,
+        unit="",
+        gpu=True,
+        reported=True,
+    ),
+    Target(
+        "gpu_roofline",
+        "GPU roofline n=2048, m=4096 (fraction of same-run cuBLAS)",
+        ">=",
+        0.85,
+        _roofline(GPU_BACKENDS, 2048, 4096, ("float32", "float64")),
+        unit="%",
+        gpu=True,
+    ),
+    Target(
+        "gpu_vs_torch_cuda",
+        "xpnet CuPy step / torch-CUDA nn step, large sizes (m ≥ 2048)",
+        "<=",
+        1.0,
+        _cupy_vs_torch_cuda_large,
+        gpu=True,
+    ),
+    Target(
+        "gpu_small_net",
+        "small-net step [20, 8, 1] m=128: multiple of the launch-bound "
+        "floor, and vs torch-CUDA eager / compiled",
+        "<=",
+        None,
+        _small_net,
+        gpu=True,
+        reported=True,
+    ),
 )
 
 

@@ -26,8 +26,20 @@ ROOT = Path(__file__).resolve().parents[1]
 GPU_DIR = ROOT / "ci" / "gpu"
 DATA = Path(__file__).parent / "data" / "gpu_report"
 # What the GPU image already has (the device tool's KINDS.md), so needs no wheel.
-ON_IMAGE = {"numpy", "h5py", "pytest", "hypothesis", "pytest-benchmark", "matplotlib",
-            "py-cpuinfo", "torch", "jax", "cupy-cuda13x", "scikit-learn", "tqdm"}
+ON_IMAGE = {
+    "numpy",
+    "h5py",
+    "pytest",
+    "hypothesis",
+    "pytest-benchmark",
+    "matplotlib",
+    "py-cpuinfo",
+    "torch",
+    "jax",
+    "cupy-cuda13x",
+    "scikit-learn",
+    "tqdm",
+}
 
 
 def _load(name: str):
@@ -94,8 +106,11 @@ def test_wheel_list_covers_what_the_image_lacks():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pins = _pins(GPU_DIR / "requirements.txt")
     build = _pins(GPU_DIR / "build-requirements.txt")
-    needed = [*project["dependencies"], *project["optional-dependencies"]["test"],
-              *project["optional-dependencies"]["bench"]]
+    needed = [
+        *project["dependencies"],
+        *project["optional-dependencies"]["test"],
+        *project["optional-dependencies"]["bench"],
+    ]
     for spec in needed:
         req = Requirement(spec)
         name = req.name.lower().replace("_", "-")
@@ -193,7 +208,10 @@ def test_tests_summary_counts_failures_where_numpy_passes(tmp_path):
     # JAX counts only where the env record shows it on a GPU
     assert sorted(v for _, v in gpu_tests({"tests": t})) == [0, 1]
     assert sorted(v for _, v in gpu_tests({"tests": t, "env": {"jax": {"backend": "gpu"}}})) == [
-        0, 0, 1]
+        0,
+        0,
+        1,
+    ]
 
 
 def test_a_new_target_row_reaches_report_and_gate(cpu_report, monkeypatch):
@@ -201,34 +219,48 @@ def test_a_new_target_row_reaches_report_and_gate(cpu_report, monkeypatch):
     report = _load("report")
     targets = sys.modules["targets"]
     extra = targets.Target(
-        "dot_torch", "dot product 1e6: loop / vectorized, torch", ">=", 10.0,
-        lambda s: [("", d["speedup"]) for d in s["dot"] if d["backend"] == "torch"], gate=2.0,
+        "dot_torch",
+        "dot product 1e6: loop / vectorized, torch",
+        ">=",
+        10.0,
+        lambda s: [("", d["speedup"]) for d in s["dot"] if d["backend"] == "torch"],
+        gate=2.0,
     )
     monkeypatch.setattr(targets, "TARGETS", (*targets.TARGETS, extra))
     rows = {t["key"]: t for t in targets.evaluate(s)}
     torch_dot = next(d for d in s["dot"] if d["backend"] == "torch")["speedup"]
     assert rows["dot_torch"]["value"] == torch_dot
     assert rows["dot_torch"]["status"] == ("MET" if torch_dot >= 10 else "MISSED")
-    assert any(name.startswith("dot product 1e6: loop / vectorized, torch")
-               for name, *_ in targets.gate_checks(s))
-    md = report.render({"benchmarks": [], "skipped": [], "machine_info": {}, "runs": []},
-                       {**s, "targets": targets.evaluate(s)}, [])
+    assert any(
+        name.startswith("dot product 1e6: loop / vectorized, torch")
+        for name, *_ in targets.gate_checks(s)
+    )
+    md = report.render(
+        {"benchmarks": [], "skipped": [], "machine_info": {}, "runs": []},
+        {**s, "targets": targets.evaluate(s)},
+        [],
+    )
     assert "| dot product 1e6: loop / vectorized, torch | ≥ 10× |" in md
 
 
 def test_report_renders_a_recorded_gpu_sample(tmp_path):
     samples = sorted(DATA.glob("gpu-sample-*results.json"))
     if not samples:
-        pytest.skip("no recorded GPU sample yet: commit one from the first GPU run "
-                    "(ci/gpu/run.sh's results.json, env.json and junit.xml as "
-                    "tests/data/gpu_report/gpu-sample-{results.json,env.json,junit.xml})")
+        pytest.skip(
+            "no recorded GPU sample yet: commit one from the first GPU run "
+            "(ci/gpu/run.sh's results.json, env.json and junit.xml as "
+            "tests/data/gpu_report/gpu-sample-{results.json,env.json,junit.xml})"
+        )
     report = _load("report")
-    s = report.build_report(samples, tmp_path, junit=DATA / "gpu-sample-junit.xml",
-                            env=DATA / "gpu-sample-env.json")
+    s = report.build_report(
+        samples, tmp_path, junit=DATA / "gpu-sample-junit.xml", env=DATA / "gpu-sample-env.json"
+    )
     assert s["gpu_ran"]
     md = (tmp_path / "report.md").read_text()
-    assert "not run: no GPU in this run" not in md.split("## Performance targets")[1].split(
-        "## Tests")[0]
+    assert (
+        "not run: no GPU in this run"
+        not in md.split("## Performance targets")[1].split("## Tests")[0]
+    )
 
 
 def test_env_record_says_whether_a_gpu_was_seen(tmp_path):

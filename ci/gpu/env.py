@@ -63,7 +63,10 @@ def _versions() -> dict[str, str]:
 def _torch() -> dict[str, Any]:
     import torch
 
-    info: dict[str, Any] = {"cuda_build": torch.version.cuda, "available": torch.cuda.is_available()}
+    info: dict[str, Any] = {
+        "cuda_build": torch.version.cuda,
+        "available": torch.cuda.is_available(),
+    }
     if torch.cuda.is_available():
         p = torch.cuda.get_device_properties(0)
         info.update(
@@ -102,8 +105,20 @@ def collect() -> dict[str, Any]:
         "executable": sys.executable,
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
-        "cpu": _probe(lambda: Path("/proc/cpuinfo").read_text().split("model name")[1].split(":")[1].split("\n")[0].strip()),
-        "nvidia_smi_query": {"fields": SMI_QUERY, "value": smi.strip() if isinstance(smi, str) else smi},
+        "cpu": _probe(
+            lambda: (
+                Path("/proc/cpuinfo")
+                .read_text()
+                .split("model name")[1]
+                .split(":")[1]
+                .split("\n")[0]
+                .strip()
+            )
+        ),
+        "nvidia_smi_query": {
+            "fields": SMI_QUERY,
+            "value": smi.strip() if isinstance(smi, str) else smi,
+        },
         "nvcc": _probe(lambda: _run("nvcc", "--version").strip().splitlines()[-1]),
         "torch": _probe(_torch),
         "cupy": _probe(_cupy),
