@@ -630,6 +630,32 @@ def gpu_peer_lines(s: dict[str, Any]) -> list[str]:
     )
 
 
+def timing_lines(timing: str | Path | None) -> list[str]:
+    """The steps of ci/gpu/run.sh (its timing.txt): seconds, exit code, time limits hit."""
+    if not timing or not Path(timing).is_file():
+        return []
+    rows = []
+    for line in Path(timing).read_text().splitlines():
+        name, _, rest = line.partition(" ")
+        seconds, _, result = rest.partition(", ")
+        note = {
+            "rc 0": "ok",
+            "rc 5": "ok (every cell skipped)",
+            "rc 124": "time limit reached: "
+            "the cells finished before it are in this report, the others are missing",
+            "rc 130": "interrupted",
+        }.get(result, result)
+        if name == "env" and result == "rc 1":
+            note = "no GPU seen (ci/gpu/env.py)"
+        rows.append([name, seconds.split(",")[0], note])
+    return [
+        "",
+        "## Steps of the GPU run (ci/gpu/run.sh)",
+        "",
+        *_table(["step", "time", "result"], rows),
+    ]
+
+
 def env_lines(env: dict[str, Any] | None) -> list[str]:
     """The GPU machine as ci/gpu/env.py recorded it."""
     if not env:
@@ -690,6 +716,7 @@ def render(runs: dict[str, Any], s: dict[str, Any], plots: Sequence[str]) -> str
         ["target", "goal", "measured", "status"],
         ([t["target"], t["goal"], t["figure"], f"**{t['status']}**"] for t in s["targets"]),
     )
+    L += timing_lines(s.get("timing_file"))
     L += tests_lines(s)
     L += [
         "",
@@ -960,6 +987,7 @@ def build_report(
     out: str | Path,
     junit: str | Path | None = None,
     env: str | Path | None = None,
+    timing: str | Path | None = None,
 ) -> dict[str, Any]:
     """Write results.json, speedups.json, report.md and the plots to ``out``; ``junit``
     (pytest's JUnit XML) adds the tests per backend, ``env`` (ci/gpu/env.py's env.json)
@@ -974,6 +1002,7 @@ def build_report(
         raise SystemExit(f"no benchmark results in {list(map(str, paths))}: did the run fail?")
     env_data = json.loads(Path(env).read_text()) if env and Path(env).is_file() else None
     s = analyse(runs, junit=junit, env=env_data)
+    s["timing_file"] = str(timing) if timing else None
     (out / "results.json").write_text(json.dumps(_clean(runs), indent=1))
     (out / "speedups.json").write_text(json.dumps(_clean(s), indent=1))
     plots = plot(s, out)
@@ -987,8 +1016,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", required=True, help="report directory to write")
     ap.add_argument("--junit", help="pytest --junitxml file: tests per backend (GPU run)")
     ap.add_argument("--env", help="env.json written by ci/gpu/env.py (GPU run)")
+    ap.add_argument("--timing", help="timing.txt written by ci/gpu/run.sh (GPU run)")
     args = ap.parse_args(argv)
-    s = build_report(args.json, args.out, junit=args.junit, env=args.env)
+    s = build_report(args.json, args.out, junit=args.junit, env=args.env, timing=args.timing)
     print("\n".join(speedup_tables(s)))
     print(f"\nreport written to {args.out}/report.md", file=sys.stderr)
     return 0

@@ -137,6 +137,7 @@ def cpu_report(tmp_path_factory):
         out,
         junit=DATA / "cpu-sample-junit.xml",
         env=DATA / "cpu-sample-env.json",
+        timing=DATA / "cpu-sample-timing.txt",
     )
     return s, (out / "report.md").read_text(), out
 
@@ -161,8 +162,10 @@ def test_report_renders_device_sections_from_a_cpu_run(cpu_report):
     # tests per backend from the JUnit file
     assert s["tests"]["backends"]["torch"]["passed"] > 0
     assert "## Tests per backend" in md
-    # the machine as ci/gpu/env.py recorded it
+    # the machine as ci/gpu/env.py recorded it, and run.sh's steps
     assert "- Versions: xpnet" in md
+    assert "| env | 7 s | no GPU seen (ci/gpu/env.py) |" in md
+    assert "| latency | 14 s | ok |" in md
     assert (out / "speedups.json").is_file() and (out / "results.json").is_file()
 
 

@@ -68,12 +68,28 @@ log="$out/run.log"
 : "${XPNET_GPU_TEST_BACKENDS:=numpy,cupy,torch-cuda,jax}"
 
 status=0
+start_s=$(date +%s)
+# XPNET_GPU_DEADLINE_S: seconds the whole script may take (e.g. 540 inside a 600 s device
+# command); each step's limit shrinks to what is left, keeping 45 s for the report.
+deadline="${XPNET_GPU_DEADLINE_S:-0}"
 say() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$log"; }
 # step NAME BIT LIMIT_S CMD...: run, log, time, record failure in the exit code's bit
 step() {
     local name="$1" bit="$2" limit="$3"; shift 3
-    local t0 rc
+    local t0 rc left
     t0=$(date +%s)
+    if [ "$deadline" -gt 0 ]; then
+        local reserve=45
+        [ "$name" = report ] && reserve=0
+        left=$(( deadline - (t0 - start_s) - reserve ))
+        if [ "$left" -lt 10 ]; then
+            say "!! $name not run: the ${deadline}s deadline is reached"
+            echo "$name 0 s, not run (deadline)" >>"$out/timing.txt"
+            status=$(( status | bit ))
+            return 0
+        fi
+        [ "$left" -lt "$limit" ] && limit=$left
+    fi
     say "== $name (limit ${limit}s): $*"
     # bash -c: the command may be one of this script's functions (exported below);
     # SIGINT at the limit lets pytest finish its session and write the cells it has.
@@ -164,7 +180,7 @@ if [ "$part" = all ] || [ "$part" = bench ]; then
     [ -f "$out/junit.xml" ] && junit=(--junit "$out/junit.xml")
     if [ ${#raws[@]} -gt 0 ]; then
         step report 8 120 "$PY" ci/report.py "${raws[@]}" "${junit[@]}" --env "$out/env.json" \
-            --out "$out"
+            --timing "$out/timing.txt" --out "$out"
     else
         say "!! no benchmark results to report"
         status=$(( status | 8 ))
