@@ -172,7 +172,7 @@ if [ "$part" = all ] || [ "$part" = bench ]; then
     export XPNET_BENCH_BUDGET="${XPNET_BENCH_BUDGET:-2}"
     gpu="$XPNET_GPU_BACKENDS"
     # Vectorization: NumPy's vectorized column (its loop columns are in the CPU report),
-    # every impl on the GPUs; a GPU loop cell's budget is 1/20 of the CPU's (0.5 s).
+    # every impl on the GPUs (loop cells over their 0.1 s budget are skipped, labelled).
     step vectorization 4 "$XPNET_GPU_T_VECTORIZATION" bench_suite vectorization "numpy,$gpu" \
         -k "not (numpy and (loops or per_example))"
     step dot 4 "$XPNET_GPU_T_DOT" bench_suite dot "numpy,$gpu"
