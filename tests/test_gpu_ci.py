@@ -274,3 +274,31 @@ def test_env_record_says_whether_a_gpu_was_seen(tmp_path):
     assert record["versions"]["numpy"]
     assert rc == (0 if env.gpu_name(record) else 1)
     assert (tmp_path / "nvidia-smi.txt").is_file()
+
+
+def test_run_sh_refuses_an_unknown_part(tmp_path):
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("bash is not installed")
+    result = subprocess.run(
+        [bash, str(GPU_DIR / "run.sh"), "--part", "everything", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 64
+    assert "--part everything is not known; expected all, tests, bench or setup" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_gate_reads_the_shared_table_on_the_committed_cpu_report(capsys):
+    """The committed full CPU report (written before the table existed) passes the gate,
+    and every gate check comes from a row of ci/targets.py."""
+    gate = _load("gate")
+    speedups = ROOT / "benchmarks" / "results" / "cpu-amd-epyc-2c" / "speedups.json"
+    assert gate.main([str(speedups)]) == 0
+    printed = capsys.readouterr().out
+    checks = gate.checks(json.loads(speedups.read_text()))
+    assert len(checks) >= 5 and all(value is not None for _, value, _, _ in checks)
+    gated = [t for t in sys.modules["targets"].TARGETS if t.gate is not None]
+    for t in gated:
+        assert (t.gate_title or t.title) in printed
