@@ -20,10 +20,10 @@ from ._backend import to_backend as _to_backend
 from .activations import ACTIVATIONS, Activation, leaky_relu
 from ._compile import compile_step, compile_steps, traceable_namespace
 from .cache import LayerCache
-from .initializers import INITS, initialize_parameters
 from .gradcheck import gradient_check
-from .io import ModelFileError, load
-from .model import NeuralNetwork
+from .initializers import INITS, initialize_parameters
+from .io import ModelFileError
+from .model import NeuralNetwork, load
 from .optimizers import OPTIMIZERS
 from .propagation import (
     IMPLS,
