@@ -17,8 +17,8 @@ from ._backend import (
     to_numpy,
 )
 from ._backend import to_backend as _to_backend
-from .activations import ACTIVATIONS, Activation, leaky_relu
 from ._compile import compile_step, compile_steps, traceable_namespace
+from .activations import ACTIVATIONS, Activation, leaky_relu
 from .cache import LayerCache
 from .gradcheck import gradient_check
 from .initializers import INITS, initialize_parameters
