@@ -12,21 +12,18 @@ import numpy as np
 
 from . import _validation as v
 from ._backend import (
-    align_examples_chunks,
     backend_name,
     check_same_namespace_and_device,
-    chunk_examples,
     device_of,
     get_namespace,
     is_lazy,
-    lazy_check_finite,
     namespace_of,
-    persist_examples,
     resolve_device,
     resolve_dtype,
     to_backend,
     to_numpy,
 )
+from ._dask import align_examples_chunks, chunk_examples, lazy_check_finite, persist_examples
 from ._progress import ProgressBar
 from ._random import make_dropout_rng, shuffle_generator
 from .activations import Activation, get_activation
