@@ -118,9 +118,10 @@ def test_loaded_model_can_keep_training(saved):
 def test_file_is_a_plain_npz_with_json_metadata(saved):
     net, path = saved
     with np.load(path, allow_pickle=False) as npz:
-        assert set(npz.files) == {"W1", "b1", "W2", "b2", "__xpnet_metadata__"}
+        assert set(npz.files) == {"W1", "b1", "W2", "b2", "opt.t", "__xpnet_metadata__"}
+        assert npz["opt.t"].shape == () and npz["opt.t"] == 10  # gd keeps only t
         meta = json.loads(str(npz["__xpnet_metadata__"][()]))
-    assert meta["format"] == "xpnet.NeuralNetwork" and meta["format_version"] == 1
+    assert meta["format"] == "xpnet.NeuralNetwork" and meta["format_version"] == 2
     assert meta["xpnet_version"] == xpnet.__version__
     assert meta["layer_dims"] == DIMS
     assert meta["hidden_activation"] == {"name": "leaky_relu", "slope": 0.2}

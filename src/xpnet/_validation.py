@@ -338,3 +338,62 @@ def as_labels(Y: Array, xp: ModuleType, dtype: Any, C: int = 1, *, arg: str = "Y
     if C > 1 and Y.shape[0] == 1:
         return _one_hot(Y, C, xp, dtype)
     return as_float(Y, xp, dtype, arg=arg)
+
+
+def check_masks(masks: Any, params: Mapping[str, Array], m: int, xp: ModuleType) -> list[Any]:
+    """Dropout masks: one entry per layer, None or an (n[l], m) array; the output layer None."""
+    L = len(params) // 2
+    if isinstance(masks, str) or not isinstance(masks, Sequence) or len(masks) != L:
+        raise ValueError(
+            f"masks must be a list with one entry per layer ({L} here), None for a layer "
+            f"without dropout, e.g. [D1, None]; got {masks!r:.80}"
+        )
+    if masks[-1] is not None:
+        raise ValueError(
+            "masks[-1] is not None, but the output layer never drops units; pass None there"
+        )
+    for l, D in enumerate(masks, start=1):
+        if D is None:
+            continue
+        want = (params[f"W{l}"].shape[0], m)
+        if tuple(D.shape) != want:
+            raise ValueError(
+                f"masks[{l - 1}] has shape {tuple(D.shape)}; expected (n[{l}], m) = {want}, "
+                "the shape of that layer's activations"
+            )
+    return list(masks)
+
+
+def check_unit_interval(arg: str, value: Any, *, low_open: bool, high_open: bool) -> float:
+    """A number in the interval between 0 and 1, with the ends open as asked."""
+    lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{arg} must be a number in {lo}0, 1{hi}, got {value!r}")
+    ok = (value > 0 if low_open else value >= 0) and (value < 1 if high_open else value <= 1)
+    if not ok or not math.isfinite(value):
+        raise ValueError(
+            f"{arg}={value!r} is outside {lo}0, 1{hi}; the course's values are e.g. "
+            "beta=0.9, beta1=0.9, beta2=0.999, keep_prob=0.8"
+        )
+    return float(value)
+
+
+def check_keep_prob(keep_prob: Any, n_hidden: int) -> tuple[float, ...]:
+    """``keep_prob``: one number for every hidden layer, or one per hidden layer, in (0, 1]."""
+    if isinstance(keep_prob, Real) and not isinstance(keep_prob, bool):
+        values = [keep_prob] * n_hidden
+    elif isinstance(keep_prob, Sequence) and not isinstance(keep_prob, str):
+        values = list(keep_prob)
+        if len(values) != n_hidden:
+            raise ValueError(
+                f"keep_prob has {len(values)} entries but the network has {n_hidden} hidden "
+                f"layers; give one per hidden layer (the output layer never drops), or one "
+                "number for all"
+            )
+    else:
+        raise TypeError(f"keep_prob must be a number in (0, 1] or a list of them, got {keep_prob!r}")
+    return tuple(
+        check_unit_interval(f"keep_prob[{i}]" if len(values) > 1 else "keep_prob", k,
+                            low_open=True, high_open=False)
+        for i, k in enumerate(values)
+    )

@@ -22,6 +22,10 @@ class LayerCache(NamedTuple):
         Z[l] = W[l] A[l-1] + b[l].
     activation : Activation
         g[l], whose derivative g'[l](Z[l]) the backward step uses.
+    D : (n[l], m) array or None
+        Inverted-dropout mask of this layer's output, already divided by
+        keep_prob[l] (values 0 or 1/keep_prob): A[l] = g(Z[l]) * D. The backward step
+        applies it to dA[l] before g'. None when the layer does not drop.
     """
 
     A_prev: Any
@@ -29,3 +33,4 @@ class LayerCache(NamedTuple):
     b: Any
     Z: Any
     activation: Activation
+    D: Any = None

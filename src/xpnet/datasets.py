@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["load_h5_images", "make_synthetic", "planar_flower"]
+__all__ = ["circles", "load_h5_images", "make_synthetic", "moons", "planar_flower"]
 
 
 def planar_flower(m: int = 400, a: float = 4.0, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -45,6 +45,75 @@ def planar_flower(m: int = 400, a: float = 4.0, seed: int = 1) -> tuple[np.ndarr
         X[rows, 1] = r * np.cos(theta)
         Y[rows, 0] = j
     return X.T.copy(), Y.T.copy()
+
+
+def _shuffle_and_noise(
+    points: np.ndarray, labels: np.ndarray, noise: float, rng: np.random.RandomState
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffle the rows with ``rng.shuffle(arange(m))``, then add N(0, noise²) to every
+    coordinate; return the course layout X (2, m), Y (1, m)."""
+    order = np.arange(points.shape[0])
+    rng.shuffle(order)
+    points, labels = points[order], labels[order]
+    points = points + rng.normal(scale=noise, size=points.shape)
+    return points.T.copy(), labels.reshape(1, -1).astype(np.float64)
+
+
+def moons(m: int = 300, noise: float = 0.2, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half circles, the second course's optimization data ("moons").
+
+    With t = linspace(0, π, N) for each half (N = m // 2 outer, m - N inner):
+    outer points (cos t, sin t) have label 0, inner points
+    (1 - cos t, 1 - sin t - 0.5) label 1. The rows are shuffled with
+    ``rng.shuffle(arange(m))`` and then ``rng.normal(scale=noise, size=(m, 2))`` is
+    added, with ``rng = numpy.random.RandomState(seed)``; the defaults (300 points,
+    noise 0.2, seed 3) give the assignment's data. The global random state is not
+    touched.
+
+    Returns
+    -------
+    X : (2, m) float64
+    Y : (1, m) float64
+    """
+    if m < 2:
+        raise ValueError(f"m={m} must be >= 2 (at least one point per half circle)")
+    n_out = m // 2
+    t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, m - n_out)
+    outer = np.stack([np.cos(t_out), np.sin(t_out)], axis=1)
+    inner = np.stack([1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5], axis=1)
+    labels = np.concatenate([np.zeros(n_out), np.ones(m - n_out)])
+    return _shuffle_and_noise(np.concatenate([outer, inner]), labels, noise, np.random.RandomState(seed))
+
+
+def circles(
+    m: int = 300, noise: float = 0.05, factor: float = 0.8, seed: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two concentric circles, the data of the second course's initialization assignment.
+
+    N = m // 2 points at angles linspace(0, 2π, N, endpoint=False) on the unit circle
+    (label 0) and m - N on the circle of radius ``factor`` (label 1); the rows are
+    shuffled and N(0, noise²) is added to each coordinate, all from
+    ``numpy.random.RandomState(seed)``. A network must learn a non-linear boundary
+    (the inner disc), which a zero initialisation never does.
+
+    Returns
+    -------
+    X : (2, m) float64
+    Y : (1, m) float64
+    """
+    if m < 2:
+        raise ValueError(f"m={m} must be >= 2 (at least one point per circle)")
+    if not 0 < factor < 1:
+        raise ValueError(f"factor={factor} must be in (0, 1): the inner circle's radius")
+    n_out = m // 2
+    a_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
+    a_in = np.linspace(0, 2 * np.pi, m - n_out, endpoint=False)
+    outer = np.stack([np.cos(a_out), np.sin(a_out)], axis=1)
+    inner = factor * np.stack([np.cos(a_in), np.sin(a_in)], axis=1)
+    labels = np.concatenate([np.zeros(n_out), np.ones(m - n_out)])
+    return _shuffle_and_noise(
+        np.concatenate([outer, inner]), labels, noise, np.random.RandomState(seed)
+    )
 
 
 def make_synthetic(

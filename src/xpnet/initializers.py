@@ -46,7 +46,7 @@ def initialize_parameters(
     layer_dims: Sequence[int],
     init: str = "he",
     *,
-    seed: int | np.random.Generator | None = 0,
+    seed: int | np.random.Generator | np.random.RandomState | None = 0,
     scale: float = 0.01,
     xp: ModuleType | None = None,
     device: Any = None,
@@ -60,9 +60,11 @@ def initialize_parameters(
         Layer sizes, input first: W{l} is (n[l], n[l-1]).
     init : {"zeros", "random", "lecun", "he", "xavier"}
         The scheme (see the module docstring for each formula).
-    seed : int, numpy.random.Generator or None
+    seed : int, numpy.random.Generator, numpy.random.RandomState or None
         Seed of the host generator; the same seed gives the same weights on every
-        backend.
+        backend. A ``RandomState`` draws ``randn(n[l], n[l-1])`` for l = 1..L in
+        order, exactly as the course's ``np.random.seed(s)`` followed by
+        ``np.random.randn`` calls (pass ``numpy.random.RandomState(s)``).
     scale : float
         Multiplier of the ``"random"`` scheme (the course uses 0.01).
     xp, device, dtype
@@ -73,7 +75,11 @@ def initialize_parameters(
     xp = get_namespace("numpy") if xp is None else xp
     device = resolve_device(xp, device)
     dtype = resolve_dtype(xp, "float64" if dtype is None else dtype)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if isinstance(seed, np.random.RandomState):
+        draw = seed.randn
+    else:
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        draw = lambda *shape: rng.standard_normal(shape)  # noqa: E731
 
     params: dict[str, Any] = {}
     for l in range(1, len(dims)):
@@ -81,7 +87,7 @@ def initialize_parameters(
         if init == "zeros":
             W = np.zeros((n_l, n_prev))
         else:
-            W = rng.standard_normal((n_l, n_prev)) * _scale(init, n_prev, n_l, scale)
+            W = draw(n_l, n_prev) * _scale(init, n_prev, n_l, scale)
         params[f"W{l}"] = to_backend(W, xp, device=device, dtype=dtype)
         params[f"b{l}"] = xp.zeros((n_l, 1), dtype=dtype, device=device)
     return params

@@ -1,9 +1,13 @@
 """Saving and loading trained :class:`~xpnet.NeuralNetwork` models.
 
-Format (``FORMAT_VERSION`` 1): one NumPy ``.npz`` archive holding
+Format (``FORMAT_VERSION`` 2; version 1 files are still read): one NumPy ``.npz``
+archive holding
 
 * ``W1``, ``b1``, ..., ``WL``, ``bL``: the parameters as host float32/float64
   arrays, byte for byte (so the round trip is bit-exact);
+* ``opt.vdW1``, ``opt.sdW1``, ..., ``opt.t``: the optimizer's state (version 2), so
+  that ``warm_start`` and ``partial_fit`` continue after loading as they would
+  have before saving;
 * ``__xpnet_metadata__``: a 0-d unicode array with a JSON document: format name
   and version, the xpnet version that wrote it, layer dims, activation specs
   (:meth:`Activation.to_spec`), dtype, hyperparameters, ``costs_`` and ``n_iter_``.
@@ -48,8 +52,9 @@ __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "ModelFileError", "load", "save"]
 #: Written in every file; :func:`load` refuses files without it.
 FORMAT_NAME = "xpnet.NeuralNetwork"
 #: Bumped on any incompatible change; :func:`load` reads versions up to this one.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _META_KEY = "__xpnet_metadata__"
+_OPT_PREFIX = "opt."
 _HYPERPARAMETERS = (
     "learning_rate",
     "num_iterations",
@@ -60,6 +65,19 @@ _HYPERPARAMETERS = (
     "impl",
     "record_every",
     "verbose",
+    # format version 2
+    "optimizer",
+    "beta",
+    "beta1",
+    "beta2",
+    "epsilon",
+    "batch_size",
+    "shuffle",
+    "learning_rate_decay",
+    "decay_rate",
+    "time_interval",
+    "keep_prob",
+    "warm_start",
 )
 
 
@@ -116,10 +134,20 @@ def save(model: NeuralNetwork, path: str | os.PathLike[str]) -> None:
             )
         acts[role] = spec
     arrays = {k: np.ascontiguousarray(to_numpy(p)) for k, p in model.params_.items()}
+    for k, a in (getattr(model, "opt_state_", None) or {}).items():
+        arrays[_OPT_PREFIX + k] = np.array(to_numpy(a), order="C")  # keeps t 0-d
     dtype = arrays["W1"].dtype.name
     hyper = {k: getattr(model, k) for k in _HYPERPARAMETERS}
     if not (hyper["seed"] is None or isinstance(hyper["seed"], int)):
         hyper["seed"] = None  # a Generator object has no JSON form; the draw is in params_
+    if callable(hyper["learning_rate_decay"]):
+        raise ValueError(
+            "learning_rate_decay is a Python callable, which a model file cannot hold (loading "
+            "never runs code from a file); use 'inverse_time' or 'scheduled', or set "
+            "model.learning_rate_decay = None before saving and set it again after loading"
+        )
+    if not isinstance(hyper["keep_prob"], int | float):
+        hyper["keep_prob"] = [float(k) for k in hyper["keep_prob"]]
     meta = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -234,7 +262,15 @@ def _check_contents(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarra
         raise _bad(path, f"dtype={dtype!r}; expected 'float32' or 'float64'")
     L = len(dims) - 1
     expected = {f"{p}{k}" for k in range(1, L + 1) for p in "Wb"}
-    if set(arrays) != expected:
+    opt = {k for k in arrays if k.startswith(_OPT_PREFIX)}
+    for k in opt:
+        name = k[len(_OPT_PREFIX) :]
+        want = () if name == "t" else (arrays[name[2:]].shape if name[2:] in arrays else None)
+        if want is None or (name != "t" and name[:2] not in ("vd", "sd")):
+            raise _bad(path, f"it holds an unknown optimizer entry {k!r}")
+        if arrays[k].shape != want or arrays[k].dtype.name != dtype:
+            raise _bad(path, f"{k} is {arrays[k].dtype.name} {arrays[k].shape}; expected {want}")
+    if set(arrays) - opt != expected:
         raise _bad(
             path,
             f"it holds arrays {sorted(arrays)} but layer_dims={dims} needs {sorted(expected)}",
@@ -312,7 +348,18 @@ def load(path: str | os.PathLike[str], *, backend: Any = None, device: Any = Non
     model.params_ = {
         k: to_backend(arrays[k], xp, device=dev, dtype=dtype)
         for k in sorted(arrays, key=_param_order)
+        if not k.startswith(_OPT_PREFIX)
     }
+    opt = {
+        k[len(_OPT_PREFIX) :]: to_backend(a, xp, device=dev, dtype=dtype)
+        for k, a in arrays.items()
+        if k.startswith(_OPT_PREFIX)
+    }
+    from .optimizers import initialize_optimizer_state
+
+    fresh = initialize_optimizer_state(model.optimizer, model.params_, xp=xp)
+    model.opt_state_ = opt if set(opt) == set(fresh) else fresh
+    model.t_ = int(arrays[_OPT_PREFIX + "t"]) if "t" in opt else 0
     model.costs_ = list(meta["costs"])
     model.n_iter_ = meta["n_iter"]
     model.backend_ = backend_name(xp)

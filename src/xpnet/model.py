@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from numbers import Integral
 from typing import Any
+
+import numpy as np
 
 from . import _validation as v
 from ._backend import (
@@ -22,19 +24,20 @@ from ._backend import (
     resolve_device,
     resolve_dtype,
     to_backend,
+    to_numpy,
 )
 from ._progress import ProgressBar
+from ._random import make_dropout_rng, shuffle_generator
 from .activations import Activation, get_activation
 from .initializers import INITS, initialize_parameters
-from .propagation import IMPLS, total_cost, update_parameters
+from .optimizers import OPTIMIZERS, initialize_optimizer_state
+from .propagation import IMPLS
+from .schedules import SCHEDULES
+from .training import DivergenceError, TrainingConfig, TrainingState, train
 
 __all__ = ["DivergenceError", "NeuralNetwork"]
 
 Array = Any
-
-
-class DivergenceError(FloatingPointError):
-    """The cost became NaN or infinite during ``fit`` (learning rate too large?)."""
 
 
 def _is_array(x: Any) -> bool:
@@ -49,7 +52,9 @@ class NeuralNetwork:
     Layers 1..L-1 use ``hidden_activation``; layer L uses ``output_activation``
     (sigmoid with one unit, or softmax with one unit per class). Training
     minimises the cross-entropy cost J (plus
-    λ/(2m) Σ‖W[l]‖² when ``l2 > 0``) by full-batch gradient descent.
+    λ/(2m) Σ‖W[l]‖² when ``l2 > 0``) by gradient descent, full batch or in
+    mini-batches, with momentum, RMSprop or Adam, learning-rate decay and inverted
+    dropout (the second course). The loop itself lives in :mod:`xpnet.training`.
 
     Parameters
     ----------
@@ -66,16 +71,54 @@ class NeuralNetwork:
         (categorical cross-entropy, Y of integer classes 0..C-1 (1, m) or
         one-hot (C, m)).
     learning_rate : float
-        α > 0.
+        α₀ > 0, the learning rate (of epoch 0 when it decays).
     num_iterations : int
-        Number of gradient-descent steps (> 0).
+        Number of epochs, passes over the training set (> 0). With full batch
+        (``batch_size=None``) an epoch is one gradient step, the first course's
+        "iteration".
     init : {"zeros", "random", "lecun", "he", "xavier"}
         Initial weights (see :mod:`xpnet.initializers`); ``init_scale`` is the
         multiplier of "random" (the course's 0.01).
-    seed : int
-        Seed of the host NumPy generator that draws the initial weights.
+    seed : int, numpy.random.Generator, numpy.random.RandomState or None
+        Seeds the initial weights, the shuffles and the dropout masks. An int
+        seeds independent streams for each. A ``RandomState`` is the course's
+        legacy mode: the weights are drawn exactly as ``np.random.seed(s)`` then
+        ``np.random.randn(n[l], n[l-1])`` for l = 1..L, and dropout masks continue
+        that stream with ``rand`` (NumPy backend only).
     l2 : float
         λ >= 0, the L2 regularisation strength.
+    optimizer : {"gd", "momentum", "rmsprop", "adam"}
+        The update rule (see :mod:`xpnet.optimizers` for each formula).
+    beta : float
+        β in [0, 1) of momentum (0.9).
+    beta1, beta2, epsilon : float
+        Adam's β₁ (0.9) and β₂ (0.999) in [0, 1) and ε > 0 (1e-8); RMSprop uses
+        β₂ and ε.
+    batch_size : int or None
+        Mini-batch size; None is full-batch gradient descent. The last batch of an
+        epoch may be smaller.
+    shuffle : bool or "course"
+        With mini-batches: True shuffles the examples every epoch from a host
+        generator seeded by ``seed``; False keeps their order; "course" is the
+        optimization assignment's rule, epoch e shuffling with
+        ``numpy.random.RandomState(11 + e).permutation(m)`` (a reproduction mode).
+    learning_rate_decay : None, "inverse_time", "scheduled" or callable
+        None keeps α₀. "inverse_time": α = α₀ / (1 + decay_rate · e);
+        "scheduled": α = α₀ / (1 + decay_rate · ⌊e / time_interval⌋); a callable
+        ``(α₀, e) -> α``. Epoch 0 uses α₀ and epoch e + 1 uses the decay at e, as
+        in the course's assignment.
+    decay_rate : float
+        > 0, for the two named schedules (1.0).
+    time_interval : int
+        > 0, epochs per step of the "scheduled" decay (1000).
+    keep_prob : float or sequence of float
+        Inverted dropout: the probability of keeping each hidden unit, one number
+        for every hidden layer or one per hidden layer, in (0, 1]. 1.0 (the
+        default) disables dropout. The output layer and prediction never drop.
+    warm_start : bool
+        When True, ``fit`` continues from ``params_`` and ``opt_state_`` of a
+        previous fit (the epoch count, decay schedule and ``costs_`` go on)
+        instead of initialising again.
     backend : str, module or None
         "numpy", "cupy", "torch", "jax", "dask", "array_api_strict" or a namespace.
         ``None`` follows the library of the X passed to ``fit`` (NumPy for lists).
@@ -89,8 +132,9 @@ class NeuralNetwork:
     impl : {"vectorized", "per_example", "loops"}
         Propagation implementation (the loop versions exist for benchmarks).
     record_every : int
-        Record the cost (computed before the update) at iterations i with
-        ``i % record_every == 0``, in ``costs_``.
+        Record the cost at epochs e with ``e % record_every == 0`` in ``costs_``
+        (see :mod:`xpnet.training` for what the cost of a mini-batch epoch is).
+        Costs are read from the device only at these epochs.
     verbose : bool
         Show a progress bar on stderr.
 
@@ -98,10 +142,15 @@ class NeuralNetwork:
     ----------
     params_ : dict
         Learned {"W1", "b1", ...} on the model's backend and device.
+    opt_state_ : dict
+        The optimizer's state ({"vdW1", ..., "sdW1", ..., "t"}), saved with the model
+        and continued by ``warm_start`` and ``partial_fit``.
     costs_ : list of (int, float)
-        Recorded (iteration, cost) pairs.
+        Recorded (epoch, cost) pairs.
     n_iter_ : int
-        Completed gradient steps.
+        Completed epochs.
+    t_ : int
+        Optimizer steps taken (Adam's t).
     """
 
     def __init__(
@@ -114,8 +163,20 @@ class NeuralNetwork:
         num_iterations: int = 3000,
         init: str = "he",
         init_scale: float = 0.01,
-        seed: int | None = 0,
+        seed: Any = 0,
         l2: float = 0.0,
+        optimizer: str = "gd",
+        beta: float = 0.9,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        epsilon: float = 1e-8,
+        batch_size: int | None = None,
+        shuffle: bool | str = True,
+        learning_rate_decay: str | Callable[[float, int], float] | None = None,
+        decay_rate: float = 1.0,
+        time_interval: int = 1000,
+        keep_prob: float | Sequence[float] = 1.0,
+        warm_start: bool = False,
         backend: Any = None,
         device: Any = None,
         dtype: Any = "float64",
@@ -135,8 +196,39 @@ class NeuralNetwork:
         self.num_iterations = v.check_positive("num_iterations", num_iterations, integer=True)
         self.init = v.check_name("init", init, INITS)
         self.init_scale = v.check_positive("init_scale", init_scale)
+        if not (
+            seed is None
+            or isinstance(seed, np.random.Generator | np.random.RandomState)
+            or (isinstance(seed, Integral) and not isinstance(seed, bool))
+        ):
+            raise TypeError(
+                f"seed must be an int, None, a numpy.random.Generator or a "
+                f"numpy.random.RandomState (the course's legacy draws), got {seed!r}"
+            )
         self.seed = seed
         self.l2 = v.check_nonnegative("l2", l2)
+        self.optimizer = v.check_name("optimizer", optimizer, tuple(OPTIMIZERS))
+        self.beta = v.check_unit_interval("beta", beta, low_open=False, high_open=True)
+        self.beta1 = v.check_unit_interval("beta1", beta1, low_open=False, high_open=True)
+        self.beta2 = v.check_unit_interval("beta2", beta2, low_open=False, high_open=True)
+        self.epsilon = v.check_positive("epsilon", epsilon)
+        if batch_size is not None:
+            v.check_positive("batch_size", batch_size, integer=True)
+        self.batch_size = batch_size
+        if shuffle not in (True, False, "course"):
+            raise ValueError(
+                f"shuffle={shuffle!r} is not valid; expected True (seeded shuffles), False "
+                "(keep the order) or 'course' (RandomState(11 + epoch), the assignment's rule)"
+            )
+        self.shuffle = shuffle
+        if not (learning_rate_decay is None or callable(learning_rate_decay)):
+            v.check_name("learning_rate_decay", learning_rate_decay, SCHEDULES)
+        self.learning_rate_decay = learning_rate_decay
+        self.decay_rate = v.check_positive("decay_rate", decay_rate)
+        self.time_interval = v.check_positive("time_interval", time_interval, integer=True)
+        self.keep_prob = keep_prob
+        self.keep_probs = v.check_keep_prob(keep_prob, len(self.layer_dims) - 2)
+        self.warm_start = bool(warm_start)
         self.backend = backend
         self.device = device
         self.dtype = dtype
@@ -147,6 +239,52 @@ class NeuralNetwork:
             xp = get_namespace(backend)  # fails now, clearly, if the backend is unusable
             resolve_dtype(xp, dtype)
             resolve_device(xp, device)
+            if isinstance(seed, np.random.RandomState) and self.keep_probs and min(
+                self.keep_probs
+            ) < 1:
+                make_dropout_rng(xp, None, seed)  # refuses a RandomState off NumPy
+
+    @classmethod
+    def from_params(
+        cls,
+        params: Mapping[str, Any],
+        *,
+        hidden_activation: str | Activation = "relu",
+        output_activation: str | Activation = "sigmoid",
+        backend: Any = None,
+        device: Any = None,
+        **hyperparameters: Any,
+    ) -> NeuralNetwork:
+        """A model built from given parameters {"W1", "b1", ..., "WL", "bL"}, ready to predict.
+
+        ``layer_dims`` and the dtype come from the parameters; they are placed on
+        ``backend``/``device`` (default: their own library and device). Other
+        keyword arguments are the constructor's, used by a later ``fit`` with
+        ``warm_start=True`` or ``partial_fit`` (the optimizer state then starts at
+        zero).
+        """
+        L = v.check_params(params)
+        dims = [int(params["W1"].shape[1])] + [int(params[f"W{l}"].shape[0]) for l in range(1, L + 1)]
+        first = params["W1"]
+        dtype = getattr(first.dtype, "name", None) or str(first.dtype).removeprefix("torch.")
+        model = cls(
+            dims,
+            hidden_activation=hidden_activation,
+            output_activation=output_activation,
+            backend=backend,
+            device=device,
+            dtype=dtype,
+            **hyperparameters,
+        )
+        xp, dev, dt = model._placement({"W1": first} if _is_array(first) else {})
+        placed = {k: to_backend(p, xp, device=dev, dtype=dt) for k, p in params.items()}
+        v.check_params(placed, dims)
+        v.check_finite(placed, xp)
+        model.params_ = placed
+        model.opt_state_ = initialize_optimizer_state(model.optimizer, placed, xp=xp)
+        model.costs_, model.n_iter_, model.t_ = [], 0, 0
+        model.backend_ = backend_name(xp)
+        return model
 
     # ------------------------------------------------------------------ placement
 
@@ -212,11 +350,33 @@ class NeuralNetwork:
 
     # ------------------------------------------------------------------ training
 
-    def fit(self, X: Any, Y: Any, initial_params: Mapping[str, Any] | None = None) -> NeuralNetwork:
-        """Train by full-batch gradient descent.
+    def _config(self) -> TrainingConfig:
+        return TrainingConfig(
+            activations=tuple(self.activations),
+            l2=self.l2,
+            impl=self.impl,
+            optimizer=self.optimizer,
+            beta=self.beta,
+            beta1=self.beta1,
+            beta2=self.beta2,
+            epsilon=self.epsilon,
+            keep_probs=(*self.keep_probs, 1.0),
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            learning_rate=self.learning_rate,
+            learning_rate_decay=self.learning_rate_decay,
+            decay_rate=self.decay_rate,
+            time_interval=self.time_interval,
+            record_every=self.record_every,
+        )
 
-        Each iteration i: A[L], caches = forward(X); J = cost (recorded when
-        i % record_every == 0, before the update); grads = backward; W, b -= α·grads.
+    def fit(self, X: Any, Y: Any, initial_params: Mapping[str, Any] | None = None) -> NeuralNetwork:
+        """Train for ``num_iterations`` epochs.
+
+        Each step: masks (dropout) -> A[L], caches = forward(X_batch) -> J (at
+        recording epochs, before the update) -> grads = backward -> the
+        optimizer's update. See :mod:`xpnet.training` for the loop and for what
+        ``costs_`` records with mini-batches.
 
         Parameters
         ----------
@@ -224,83 +384,101 @@ class NeuralNetwork:
         Y : array (1, m), labels 0/1
         initial_params : dict, optional
             Starting {"W1", "b1", ...} as NumPy or backend arrays (copied to the
-            model's backend, device and dtype); default: drawn by ``init``/``seed``.
+            model's backend, device and dtype); default: drawn by ``init``/``seed``,
+            or, with ``warm_start``, the fitted ``params_``.
 
         Raises
         ------
         DivergenceError
-            When the cost, or the parameters after the last update, become NaN or
-            inf; the message gives the iteration. ``params_`` then holds the last
-            parameters with a finite cost, ``costs_`` the history so far.
+            When a recorded cost, or the parameters after the last update, are NaN
+            or inf. Costs are read only at recording epochs, so the error names the
+            epoch where it was seen and the last one whose cost was finite;
+            ``params_`` and ``opt_state_`` are restored to the start of that last
+            finite epoch and ``n_iter_`` to its number.
         KeyboardInterrupt
-            Re-raised after ``params_``/``costs_``/``n_iter_`` are set to the last
-            completed iteration, so the model stays usable.
+            Re-raised after ``params_``/``opt_state_`` are set to the last completed
+            step (mid-epoch too) and ``costs_``/``n_iter_`` to the last completed
+            epoch, so the model stays usable.
         """
-        xp, device, dtype = self._placement({"X": X, "Y": Y})
+        continuing = self.warm_start and hasattr(self, "params_") and initial_params is None
+        return self._train(X, Y, self.num_iterations, initial_params, continuing)
+
+    def partial_fit(self, X: Any, Y: Any) -> NeuralNetwork:
+        """One more epoch on (X, Y), continuing ``params_`` and ``opt_state_`` (the first
+        call initialises them as ``fit`` does)."""
+        return self._train(X, Y, 1, None, hasattr(self, "params_"))
+
+    def _train(
+        self, X: Any, Y: Any, epochs: int, initial_params: Any, continuing: bool
+    ) -> NeuralNetwork:
+        if continuing:
+            xp, device, dtype = self._model_placement()
+        else:
+            xp, device, dtype = self._placement({"X": X, "Y": Y})
         X = self._prepare_X(X, xp, device, dtype, training=True)
         Y = self._prepare_Y(Y, X.shape[1], xp, device, dtype, like=X)
-        if initial_params is None:
-            params = initialize_parameters(
-                self.layer_dims,
-                self.init,
-                seed=self.seed,
-                scale=self.init_scale,
-                xp=xp,
-                device=device,
-                dtype=dtype,
-            )
+        if continuing:
+            params = self.params_
+            opt_state = getattr(self, "opt_state_", None)
+            if opt_state is None or set(opt_state) != set(
+                initialize_optimizer_state(self.optimizer, params, xp=xp)
+            ):
+                opt_state = initialize_optimizer_state(self.optimizer, params, xp=xp)
+            costs, epoch = list(self.costs_), self.n_iter_
         else:
-            v.check_params(initial_params, self.layer_dims)
-            params = {
-                k: to_backend(p, xp, device=device, dtype=dtype) for k, p in initial_params.items()
-            }
-            v.check_finite(params, xp)
-
-        forward, backward = IMPLS[self.impl]
-        acts, l2, lr = self.activations, self.l2, self.learning_rate
-        self.costs_: list[tuple[int, float]] = []
-        self.params_ = params
-        self.n_iter_ = 0
+            if initial_params is None:
+                params = initialize_parameters(
+                    self.layer_dims,
+                    self.init,
+                    seed=self.seed,
+                    scale=self.init_scale,
+                    xp=xp,
+                    device=device,
+                    dtype=dtype,
+                )
+            else:
+                v.check_params(initial_params, self.layer_dims)
+                params = {
+                    k: to_backend(p, xp, device=device, dtype=dtype)
+                    for k, p in initial_params.items()
+                }
+                v.check_finite(params, xp)
+            opt_state = initialize_optimizer_state(self.optimizer, params, xp=xp)
+            costs, epoch = [], 0
+            self._rngs = None
+        if getattr(self, "_rngs", None) is None:
+            dropout = min(self.keep_probs, default=1.0) < 1
+            self._rngs = (
+                make_dropout_rng(xp, device, self.seed) if dropout else None,
+                shuffle_generator(self.seed),
+            )
+        config = self._config()
+        state = TrainingState(
+            current=(params, opt_state),
+            rng=self._rngs[0],
+            shuffle_rng=self._rngs[1],
+            epoch=epoch,
+            costs=costs,
+        )
         self.backend_ = backend_name(xp)
-        with ProgressBar(self.num_iterations, "fit", enabled=self.verbose) as bar:
+        self._publish(state)
+        with ProgressBar(epochs, "fit", enabled=self.verbose) as bar:
             try:
-                prev = params  # the parameters one iteration back, whose cost was finite
-                for i in range(self.num_iterations):
-                    AL, caches = forward(X, params, acts, xp=xp)
-                    J = total_cost(caches, Y, params, l2, xp=xp)
-                    grads = backward(AL, Y, caches, l2, xp=xp)
-                    new_params, J = materialize(update_parameters(params, grads, lr), J)
-                    # One device sync / graph compute per iteration; on Dask, materialize
-                    # computed parameters and cost in one pass and J is a host scalar.
-                    cost_i = float(J)
-                    if not math.isfinite(cost_i):
-                        self.params_, self.n_iter_ = prev, max(i - 1, 0)
-                        raise DivergenceError(
-                            f"the cost became {cost_i} at iteration {i} (learning_rate="
-                            f"{lr}); params_ keeps the parameters after {self.n_iter_} "
-                            "iterations, the last with a finite cost. Lower learning_rate "
-                            "(e.g. by 10x) or standardise X"
-                        )
-                    if i % self.record_every == 0:
-                        self.costs_.append((i, cost_i))
-                        bar.update(0, f"cost={cost_i:.6f}")
-                    prev, params = params, new_params
-                    self.params_, self.n_iter_ = params, i + 1
-                    bar.update(1)
-                # The last update's parameters have no cost computed yet: check them once
-                # (one reduction per array), so a fit never ends with NaN/inf in params_.
-                if not all(bool(xp.all(xp.isfinite(p))) for p in params.values()):
-                    self.params_, self.n_iter_ = prev, self.num_iterations - 1
-                    raise DivergenceError(
-                        f"the parameters became NaN or infinite in the last update (iteration "
-                        f"{self.num_iterations - 1}, learning_rate={lr}); params_ keeps the "
-                        f"parameters after {self.n_iter_} iterations, the last with a finite "
-                        "cost. Lower learning_rate (e.g. by 10x) or standardise X"
-                    )
+                train(state, X, Y, config, epochs, xp=xp, progress=bar if self.verbose else None)
             except KeyboardInterrupt:
-                bar.update(0, f"interrupted after {self.n_iter_} iterations")
+                bar.update(0, f"interrupted after {state.epoch} epochs")
                 raise
+            finally:
+                self._publish(state)
+                self._rngs = (state.rng, self._rngs[1])
         return self
+
+    def _publish(self, state: TrainingState) -> None:
+        """Copy a run's state onto the model (also after an error or an interrupt)."""
+        self.params_, self.opt_state_ = state.current
+        self.costs_ = state.costs
+        self.n_iter_ = state.epoch
+        self.t_ = _steps(state.current[1])
 
     # ------------------------------------------------------------------ inference
 
@@ -356,3 +534,9 @@ class NeuralNetwork:
             f"init={self.init!r}, l2={self.l2}, backend={self.backend!r}, dtype={self.dtype!r},"
             f" impl={self.impl!r})"
         )
+
+
+def _steps(opt_state: Mapping[str, Any]) -> int:
+    """The optimizer's step count t as a Python int (one small read)."""
+    t = opt_state.get("t")
+    return 0 if t is None else int(to_numpy(t))

@@ -21,8 +21,8 @@ from types import ModuleType
 from typing import Any, NamedTuple
 
 from . import _validation as v
-from ._backend import check_same_namespace_and_device
-from .activations import Activation
+from ._backend import check_same_namespace_and_device, namespace_of
+from .activations import Activation, get_activation
 from .cache import LayerCache
 from .loops import backward_loops, backward_per_example, forward_loops, forward_per_example
 from .losses import OUTPUT_LOSSES, l2_penalty, output_error
@@ -35,6 +35,10 @@ __all__ = [
     "cost",
     "forward",
     "forward_vectorized",
+    "linear_activation_backward",
+    "linear_activation_forward",
+    "linear_backward",
+    "linear_forward",
     "update",
 ]
 
@@ -44,25 +48,80 @@ Array = Any
 # --------------------------------------------------------------------------- kernels
 
 
+def linear_forward_kernel(A_prev: Array, W: Array, b: Array) -> Array:
+    """Z[l] = W[l] A[l-1] + b[l]: (n[l], m); b[l] broadcasts over the m columns."""
+    return W @ A_prev + b  # the standard's __matmul__: no wrapper call per layer
+
+
 def forward_vectorized(
-    X: Array, params: Mapping[str, Array], activations: Sequence[Activation], *, xp: ModuleType
+    X: Array,
+    params: Mapping[str, Array],
+    activations: Sequence[Activation],
+    *,
+    xp: ModuleType,
+    masks: Sequence[Array | None] | None = None,
 ) -> tuple[Array, list[LayerCache]]:
     """For l = 1..L:  Z[l] = W[l] A[l-1] + b[l],  A[l] = g[l](Z[l]),  with A[0] = X.
 
-    Z[l] and A[l] are (n[l], m); b[l] broadcasts over the m columns.
+    Z[l] and A[l] are (n[l], m); b[l] broadcasts over the m columns. With
+    ``masks`` (inverted dropout, one entry per layer, None where the layer keeps
+    every unit), A[l] := A[l] * D[l] / keep_prob[l]; ``masks[l-1]`` holds that
+    product's factor D[l] / keep_prob[l] and is kept in the layer's cache.
     """
     A = X
     caches = []
     for l, act in enumerate(activations, start=1):
         W, b = params[f"W{l}"], params[f"b{l}"]
-        Z = W @ A + b  # the standard's __matmul__: no wrapper call per layer
-        caches.append(LayerCache(A, W, b, Z, act))
+        Z = linear_forward_kernel(A, W, b)
+        D = None if masks is None else masks[l - 1]
+        caches.append(LayerCache(A, W, b, Z, act, D))
         A = act.g(Z, xp=xp)
+        if D is not None:
+            A = A * D
     return A, caches
 
 
+def linear_backward_kernel(
+    dZ: Array, cache: LayerCache, l2: float, m: int, *, xp: ModuleType, need_dA: bool = True
+) -> tuple[Array | None, Array, Array]:
+    """The linear part of layer l's backward step, from dZ[l] (n[l], m):
+
+    dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l]     (n[l], n[l-1])
+    db[l] = (1/m) Σ_i dZ[l](i)                   (n[l], 1)
+    dA[l-1] = W[l]ᵀ dZ[l]                        (n[l-1], m), None unless ``need_dA``
+    """
+    dW = (dZ @ cache.A_prev.T) / m
+    if l2:
+        dW = dW + (l2 / m) * cache.W
+    db = xp.sum(dZ, axis=1, keepdims=True) / m
+    dA_prev = cache.W.T @ dZ if need_dA else None
+    return dA_prev, dW, db
+
+
+def activation_backward_kernel(
+    dA: Array, cache: LayerCache, A: Array | None, *, xp: ModuleType
+) -> Array:
+    """dZ[l] = dA[l] * g'[l](Z[l]), with the layer's dropout mask applied to dA[l] first.
+
+    ``A`` is g(Z[l]) as the forward pass computed it, before dropout (tanh and
+    sigmoid take g' from it: 1 - A², A(1 - A)); pass None to recompute it.
+    """
+    if cache.D is not None:
+        dA = dA * cache.D  # the units dropped in the forward pass get no gradient
+        A = None  # the A passed on to the next layer had the mask applied
+    if A is None:
+        A = cache.activation.g(cache.Z, xp=xp)
+    return cache.activation.backprop(dA, cache.Z, A, xp=xp)
+
+
 def backward_vectorized(
-    AL: Array, Y: Array, caches: Sequence[LayerCache], l2: float = 0.0, *, xp: ModuleType
+    AL: Array,
+    Y: Array,
+    caches: Sequence[LayerCache],
+    l2: float = 0.0,
+    *,
+    xp: ModuleType,
+    return_dA: bool = False,
 ) -> dict[str, Array]:
     """Gradients of the cost J with respect to every W[l] and b[l].
 
@@ -72,9 +131,11 @@ def backward_vectorized(
     dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l]   (n[l], n[l-1])
     db[l] = (1/m) Σ_i dZ[l](i)                 (n[l], 1)
     dA[l-1] = W[l]ᵀ dZ[l]                      (n[l-1], m)
-    dZ[l-1] = dA[l-1] * g'[l-1](Z[l-1])
+    dZ[l-1] = dA[l-1] * D[l-1]/keep_prob * g'[l-1](Z[l-1])   (the mask only with dropout)
 
-    dA[0] (the gradient with respect to X) is not needed and not computed.
+    dA[0] (the gradient with respect to X) is computed only with ``return_dA``,
+    which also adds ``"dA0"``..``"dA{L-1}"`` to the result, as the course's
+    ``L_model_backward`` does.
     """
     m = Y.shape[1]
     L = len(caches)
@@ -82,16 +143,14 @@ def backward_vectorized(
     dZ = output_error(AL, Y, caches[-1].activation.name, xp=xp)
     for l in range(L, 0, -1):
         c = caches[l - 1]
-        dW = (dZ @ c.A_prev.T) / m
-        if l2:
-            dW = dW + (l2 / m) * c.W
-        grads[f"dW{l}"] = dW
-        grads[f"db{l}"] = xp.sum(dZ, axis=1, keepdims=True) / m
+        dA, grads[f"dW{l}"], grads[f"db{l}"] = linear_backward_kernel(
+            dZ, c, l2, m, xp=xp, need_dA=l > 1 or return_dA
+        )
+        if return_dA:
+            grads[f"dA{l - 1}"] = dA
         if l > 1:
-            below = caches[l - 2]
-            dA = c.W.T @ dZ
             # dZ[l-1] = dA[l-1] * g'(Z[l-1]); A[l-1] (this layer's input) is g(Z[l-1]).
-            dZ = below.activation.backprop(dA, below.Z, c.A_prev, xp=xp)
+            dZ = activation_backward_kernel(dA, caches[l - 2], c.A_prev, xp=xp)
     return grads
 
 
@@ -144,10 +203,12 @@ def forward(
     activations: Sequence[str | Activation],
     *,
     impl: str = "vectorized",
+    masks: Sequence[Array | None] | None = None,
 ) -> tuple[Array, list[LayerCache]]:
     """Forward propagation through L layers.
 
-    Z[l] = W[l] A[l-1] + b[l],  A[l] = g[l](Z[l]),  A[0] = X.
+    Z[l] = W[l] A[l-1] + b[l],  A[l] = g[l](Z[l]),  A[0] = X;
+    with inverted dropout, A[l] := A[l] * D[l] / keep_prob[l].
 
     Parameters
     ----------
@@ -162,6 +223,12 @@ def forward(
         (one output unit) or "softmax" (C >= 2 output units).
     impl : {"vectorized", "per_example", "loops"}
         Which implementation computes it.
+    masks : list, optional
+        Inverted-dropout factors, one per layer: None for a layer that keeps all its
+        units, else an (n[l], m) array D[l] / keep_prob[l] (values 0 or
+        1/keep_prob[l]), e.g. from :func:`xpnet.dropout_masks`. The output layer
+        never drops. Masks are kept in the caches and applied again by
+        :func:`backward`.
 
     Returns
     -------
@@ -179,7 +246,9 @@ def forward(
     X = v.as_float(X, xp, dtype)
     acts = v.check_activations(activations, L)
     v.check_output_units(acts[-1], params[f"W{L}"].shape[0], where=f"params['W{L}'] has")
-    return IMPLS[impl].forward(X, params, acts, xp=xp)
+    if masks is not None:
+        masks = v.check_masks(masks, params, X.shape[1], xp)
+    return IMPLS[impl].forward(X, params, acts, xp=xp, masks=masks)
 
 
 def _prepare_labels(AL: Array, Y: Array, xp: ModuleType, *, check_values: bool = False) -> Array:
@@ -261,11 +330,13 @@ def backward(
     l2: float = 0.0,
     *,
     impl: str = "vectorized",
+    return_dA: bool = False,
 ) -> dict[str, Array]:
     """Backward propagation: the gradients {"dW1", "db1", ..., "dWL", "dbL"}.
 
     dZ[L] = A[L] - Y (sigmoid or softmax output);  dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l];
-    db[l] = (1/m) Σ_i dZ[l](i);  dZ[l-1] = W[l]ᵀ dZ[l] * g'[l-1](Z[l-1]).
+    db[l] = (1/m) Σ_i dZ[l](i);  dA[l-1] = W[l]ᵀ dZ[l];
+    dZ[l-1] = dA[l-1] * D[l-1]/keep_prob * g'[l-1](Z[l-1])  (the mask only with dropout).
 
     Parameters
     ----------
@@ -279,6 +350,9 @@ def backward(
     l2 : float
         λ; adds (λ/m) W[l] to each dW[l].
     impl : {"vectorized", "per_example", "loops"}
+    return_dA : bool
+        Also return dA[l] = ∂J/∂A[l] (before the dropout mask of layer l) as
+        ``"dA0"``..``"dA{L-1}"``, like the course's ``L_model_backward``.
 
     Returns
     -------
@@ -295,7 +369,7 @@ def backward(
             "pass the AL and caches returned by the same xpnet.forward call"
         )
     Y = _prepare_labels(AL, Y, xp)
-    return IMPLS[impl].backward(AL, Y, caches, l2, xp=xp)
+    return IMPLS[impl].backward(AL, Y, caches, l2, xp=xp, return_dA=return_dA)
 
 
 def update(
@@ -318,3 +392,130 @@ def update(
             )
     check_same_namespace_and_device({**params, **{f"d{k}": grads[f"d{k}"] for k in params}})
     return update_parameters(params, grads, learning_rate)
+
+
+# ------------------------------------------------------------------ the course's building blocks
+
+
+def linear_forward(A_prev: Array, W: Array, b: Array) -> tuple[Array, tuple[Array, Array, Array]]:
+    """The linear part of a layer: Z = W A_prev + b.
+
+    Parameters
+    ----------
+    A_prev : array (n[l-1], m)
+        Activations of the previous layer (X for l = 1).
+    W : array (n[l], n[l-1])
+    b : array (n[l], 1)
+
+    Returns
+    -------
+    Z : array (n[l], m)
+    linear_cache : tuple (A_prev, W, b)
+        For :func:`linear_backward`.
+    """
+    xp, _ = check_same_namespace_and_device({"A_prev": A_prev, "W": W, "b": b})
+    _check_layer_shapes(A_prev, W, b, xp)
+    return linear_forward_kernel(A_prev, W, b), (A_prev, W, b)
+
+
+def linear_activation_forward(
+    A_prev: Array, W: Array, b: Array, activation: str | Activation
+) -> tuple[Array, LayerCache]:
+    """One layer forward: Z = W A_prev + b,  A = g(Z).
+
+    Returns
+    -------
+    A : array (n[l], m)
+    cache : LayerCache
+        The course's ``(linear_cache, activation_cache)``: A_prev, W, b and Z, with g,
+        for :func:`linear_activation_backward`.
+    """
+    Z, _ = linear_forward(A_prev, W, b)
+    act = get_activation(activation)
+    xp = namespace_of(Z)
+    return act.g(Z, xp=xp), LayerCache(A_prev, W, b, Z, act)
+
+
+def linear_backward(
+    dZ: Array, linear_cache: tuple[Array, Array, Array], l2: float = 0.0
+) -> tuple[Array, Array, Array]:
+    """The linear part of a layer's backward step, from dZ[l] (n[l], m):
+
+    dW = (1/m) dZ A_prevᵀ (+ (λ/m) W),  db = (1/m) Σ_i dZ(i),  dA_prev = Wᵀ dZ.
+
+    Returns
+    -------
+    dA_prev : array (n[l-1], m)
+    dW : array (n[l], n[l-1])
+    db : array (n[l], 1)
+    """
+    if not (isinstance(linear_cache, tuple) and len(linear_cache) == 3):
+        raise TypeError(
+            "linear_cache must be the (A_prev, W, b) tuple returned by xpnet.linear_forward, "
+            f"got {type(linear_cache).__name__}"
+        )
+    A_prev, W, b = linear_cache
+    xp, _ = check_same_namespace_and_device({"dZ": dZ, "A_prev": A_prev, "W": W})
+    _check_layer_shapes(A_prev, W, b, xp)
+    if tuple(dZ.shape) != (W.shape[0], A_prev.shape[1]):
+        raise ValueError(
+            f"dZ has shape {tuple(dZ.shape)}; expected (n[l], m) = ({W.shape[0]}, "
+            f"{A_prev.shape[1]}), the shape of this layer's Z"
+        )
+    l2 = v.check_nonnegative("l2", l2)
+    cache = LayerCache(A_prev, W, b, None, None)
+    dA_prev, dW, db = linear_backward_kernel(dZ, cache, l2, A_prev.shape[1], xp=xp)
+    return dA_prev, dW, db
+
+
+def linear_activation_backward(
+    dA: Array, cache: LayerCache, activation: str | Activation | None = None, l2: float = 0.0
+) -> tuple[Array, Array, Array]:
+    """One layer backward: dZ = dA * g'(Z) (times the dropout mask, if any), then
+    :func:`linear_backward`.
+
+    Parameters
+    ----------
+    dA : array (n[l], m)
+        ∂J/∂A[l], the gradient arriving from layer l + 1.
+    cache : LayerCache
+        From :func:`linear_activation_forward` (or one entry of :func:`forward`'s caches).
+    activation : str or Activation, optional
+        The course passes it again; when given it must be the cache's g.
+    l2 : float
+        λ, for dW's (λ/m) W term.
+
+    Returns
+    -------
+    dA_prev, dW, db
+    """
+    if not isinstance(cache, LayerCache):
+        raise TypeError(
+            "cache must be the LayerCache returned by xpnet.linear_activation_forward, got "
+            f"{type(cache).__name__}"
+        )
+    if activation is not None and get_activation(activation) != cache.activation:
+        raise ValueError(
+            f"activation={activation!r} but the cache was made by {cache.activation.name!r}; "
+            "pass the activation of the forward step, or leave it out"
+        )
+    xp, _ = check_same_namespace_and_device({"dA": dA, "cache.Z": cache.Z})
+    if tuple(dA.shape) != tuple(cache.Z.shape):
+        raise ValueError(
+            f"dA has shape {tuple(dA.shape)}; expected the layer's output shape "
+            f"{tuple(cache.Z.shape)}"
+        )
+    dZ = activation_backward_kernel(dA, cache, None, xp=xp)
+    return linear_backward(dZ, (cache.A_prev, cache.W, cache.b), l2)
+
+
+def _check_layer_shapes(A_prev: Array, W: Array, b: Array, xp: ModuleType) -> None:
+    v.check_matrix(A_prev, "A_prev", "(n[l-1], m)")
+    v.check_matrix(W, "W", "(n[l], n[l-1])")
+    v.check_matrix(b, "b", "(n[l], 1)")
+    if W.shape[1] != A_prev.shape[0] or tuple(b.shape) != (W.shape[0], 1):
+        raise ValueError(
+            f"A_prev {tuple(A_prev.shape)}, W {tuple(W.shape)} and b {tuple(b.shape)} do not "
+            "chain: W must be (n[l], n[l-1]) with n[l-1] = A_prev.shape[0], b must be (n[l], 1)"
+        )
+    v.check_dtype_match({"A_prev": A_prev, "W": W, "b": b}, xp)

@@ -1,0 +1,170 @@
+"""Optimizers of the second course: gradient descent, momentum, RMSprop and Adam.
+
+Each update is a pure function of arrays, one per formula: it returns new
+parameters and a new optimizer state and modifies nothing. The state is a plain
+dict of arrays shaped like the parameters, named as in the course,
+
+* ``vdW1``, ``vdb1``, ...: the exponentially weighted averages of the gradients
+  (momentum, Adam);
+* ``sdW1``, ``sdb1``, ...: the weighted averages of the squared gradients
+  (RMSprop, Adam);
+* ``t``: a 0-d array counting the steps taken, starting from 0 (Adam's bias
+  correction uses t after its increment, so the first step has t = 1).
+
+Hyperparameters are Python floats closed over by the training step; the learning
+rate α may be a 0-d array (it changes with the decay schedule, and under a
+compiler it must not be a constant).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import ModuleType
+from typing import Any
+
+import array_api_compat
+
+__all__ = [
+    "OPTIMIZERS",
+    "adam_update",
+    "gd_update",
+    "initialize_optimizer_state",
+    "momentum_update",
+    "optimizer_update",
+    "rmsprop_update",
+]
+
+Array = Any
+Params = Mapping[str, Array]
+
+#: ``optimizer=`` names, and the state each one keeps besides ``t``.
+OPTIMIZERS: dict[str, tuple[str, ...]] = {
+    "gd": (),
+    "momentum": ("v",),
+    "rmsprop": ("s",),
+    "adam": ("v", "s"),
+}
+
+
+def initialize_optimizer_state(name: str, params: Params, *, xp: ModuleType) -> dict[str, Array]:
+    """Zeros shaped like each parameter: v[dW[l]] = 0, s[dW[l]] = 0, ..., and t = 0.
+
+    Keys are ``"vdW1"``, ``"sdb2"``... for the averages ``name`` keeps (see
+    :data:`OPTIMIZERS`), plus ``"t"``, a 0-d array of the parameters' dtype.
+    """
+    W1 = params["W1"]
+    device = array_api_compat.device(W1)
+    state = {
+        f"{prefix}d{k}": xp.zeros(p.shape, dtype=p.dtype, device=device)
+        for prefix in OPTIMIZERS[name]
+        for k, p in params.items()
+    }
+    state["t"] = xp.zeros((), dtype=W1.dtype, device=device)
+    return state
+
+
+def gd_update(
+    params: Params, grads: Params, state: Params, learning_rate: Any
+) -> tuple[dict[str, Array], dict[str, Array]]:
+    """Gradient descent: W[l] := W[l] - α dW[l],  b[l] := b[l] - α db[l];  t := t + 1."""
+    new = {k: p - learning_rate * grads[f"d{k}"] for k, p in params.items()}
+    return new, {**state, "t": state["t"] + 1}
+
+
+def momentum_update(
+    params: Params, grads: Params, state: Params, learning_rate: Any, *, beta: float
+) -> tuple[dict[str, Array], dict[str, Array]]:
+    """Gradient descent with momentum:
+
+    v[dW[l]] := β v[dW[l]] + (1 - β) dW[l],   W[l] := W[l] - α v[dW[l]]
+    v[db[l]] := β v[db[l]] + (1 - β) db[l],   b[l] := b[l] - α v[db[l]]
+    """
+    new_params, new_state = {}, {"t": state["t"] + 1}
+    for k, p in params.items():
+        v = beta * state[f"vd{k}"] + (1 - beta) * grads[f"d{k}"]
+        new_state[f"vd{k}"] = v
+        new_params[k] = p - learning_rate * v
+    return new_params, new_state
+
+
+def rmsprop_update(
+    params: Params,
+    grads: Params,
+    state: Params,
+    learning_rate: Any,
+    *,
+    beta2: float,
+    epsilon: float,
+    xp: ModuleType,
+) -> tuple[dict[str, Array], dict[str, Array]]:
+    """RMSprop:
+
+    s[dW[l]] := β₂ s[dW[l]] + (1 - β₂) dW[l]²,   W[l] := W[l] - α dW[l] / (√s[dW[l]] + ε)
+
+    and the same for b[l] (squares are element-wise).
+    """
+    new_params, new_state = {}, {"t": state["t"] + 1}
+    for k, p in params.items():
+        g = grads[f"d{k}"]
+        s = beta2 * state[f"sd{k}"] + (1 - beta2) * (g * g)
+        new_state[f"sd{k}"] = s
+        new_params[k] = p - learning_rate * g / (xp.sqrt(s) + epsilon)
+    return new_params, new_state
+
+
+def adam_update(
+    params: Params,
+    grads: Params,
+    state: Params,
+    learning_rate: Any,
+    *,
+    beta1: float,
+    beta2: float,
+    epsilon: float,
+    xp: ModuleType,
+) -> tuple[dict[str, Array], dict[str, Array]]:
+    """Adam, with bias correction and t counting steps from 1:
+
+    t := t + 1
+    v[dW] := β₁ v[dW] + (1 - β₁) dW,      v̂[dW] = v[dW] / (1 - β₁ᵗ)
+    s[dW] := β₂ s[dW] + (1 - β₂) dW²,     ŝ[dW] = s[dW] / (1 - β₂ᵗ)
+    W := W - α v̂[dW] / (√ŝ[dW] + ε)
+
+    for every W[l] and b[l].
+    """
+    t = state["t"] + 1
+    one = xp.ones((), dtype=t.dtype, device=array_api_compat.device(t))
+    c1 = 1 - xp.pow(beta1 * one, t)  # 1 - β₁ᵗ, on the device: t is an array
+    c2 = 1 - xp.pow(beta2 * one, t)
+    new_params, new_state = {}, {"t": t}
+    for k, p in params.items():
+        g = grads[f"d{k}"]
+        v = beta1 * state[f"vd{k}"] + (1 - beta1) * g
+        s = beta2 * state[f"sd{k}"] + (1 - beta2) * (g * g)
+        new_state[f"vd{k}"], new_state[f"sd{k}"] = v, s
+        new_params[k] = p - learning_rate * (v / c1) / (xp.sqrt(s / c2) + epsilon)
+    return new_params, new_state
+
+
+def optimizer_update(
+    name: str,
+    *,
+    beta: float = 0.9,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    epsilon: float = 1e-8,
+    xp: ModuleType,
+) -> Callable[[Params, Params, Params, Any], tuple[dict[str, Array], dict[str, Array]]]:
+    """The update ``(params, grads, state, α) -> (params, state)`` of optimizer ``name``,
+    with its hyperparameters bound."""
+    if name == "gd":
+        return gd_update
+    if name == "momentum":
+        return lambda p, g, s, lr: momentum_update(p, g, s, lr, beta=beta)
+    if name == "rmsprop":
+        return lambda p, g, s, lr: rmsprop_update(p, g, s, lr, beta2=beta2, epsilon=epsilon, xp=xp)
+    if name == "adam":
+        return lambda p, g, s, lr: adam_update(
+            p, g, s, lr, beta1=beta1, beta2=beta2, epsilon=epsilon, xp=xp
+        )
+    raise ValueError(f"optimizer={name!r} is not known; expected one of {list(OPTIMIZERS)}")

@@ -1,0 +1,286 @@
+"""The training loop: epochs, mini-batches, recording, divergence and interrupts.
+
+:class:`~xpnet.NeuralNetwork` holds hyperparameters and results and delegates
+here. The loop is asynchronous: a step never turns a device value into a Python
+number. The cost J stays on the device and is read once per *recording* epoch
+(``epoch % record_every == 0``), which is also where divergence is detected.
+On NumPy this saves the bookkeeping of every epoch; on a GPU it keeps the queue
+full; under a compiler the step is one call with no host round trip.
+
+A training step is a pure function of arrays (see :func:`make_step`)::
+
+    step(params, opt_state, X, Y, lr, rng) -> (params, opt_state, J, rng)
+
+with J the cost *before* the update (``None`` from a step built without cost),
+``lr`` the learning rate (a 0-d array), and ``rng`` the backend's dropout
+generator (:mod:`xpnet._random`; None without dropout).
+
+What ``costs_`` records
+-----------------------
+Full batch (``batch_size=None``): at epoch e (one gradient step), the cost J of
+the parameters before that step, as in the first course.
+
+Mini-batches: the course's epoch cost, (1/m) Σ_t m_t J_t, where batch t has m_t
+examples and J_t is its cost computed before its own update (its mean
+cross-entropy, plus λ/(2 m_t) Σ‖W[l]‖² when λ > 0). Without L2 this is the sum of
+the per-example losses of the epoch, each taken before its batch's update,
+divided by m.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+from ._backend import is_lazy, materialize
+from ._random import dropout_masks, epoch_permutation
+from .activations import Activation
+from .optimizers import optimizer_update
+from .propagation import IMPLS, total_cost
+from .schedules import learning_rate_at
+
+__all__ = ["DivergenceError", "TrainingConfig", "TrainingState", "make_step", "train"]
+
+Array = Any
+Step = Callable[..., tuple[Any, Any, Any, Any]]
+
+
+class DivergenceError(FloatingPointError):
+    """The cost became NaN or infinite during ``fit`` (learning rate too large?)."""
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything static about a run: closed over by the step, never an array."""
+
+    activations: tuple[Activation, ...]
+    l2: float = 0.0
+    impl: str = "vectorized"
+    optimizer: str = "gd"
+    beta: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
+    keep_probs: tuple[float, ...] = ()  # one per layer, the output's 1.0
+    batch_size: int | None = None
+    shuffle: Any = True
+    learning_rate: float = 0.0075
+    learning_rate_decay: Any = None
+    decay_rate: float = 1.0
+    time_interval: int = 1000
+    record_every: int = 100
+
+    @property
+    def dropout(self) -> bool:
+        return any(k < 1.0 for k in self.keep_probs)
+
+
+@dataclass
+class TrainingState:
+    """What a run has reached; the model copies it back even after an interrupt.
+
+    ``current`` is the pair (params, opt_state) after the last completed step,
+    replaced as one object so the two always belong together.
+    """
+
+    current: tuple[dict[str, Array], dict[str, Array]]
+    rng: Any = None
+    shuffle_rng: np.random.Generator | np.random.RandomState | None = None
+    epoch: int = 0  # completed epochs
+    costs: list[tuple[int, float]] = field(default_factory=list)
+
+
+def make_step(
+    config: TrainingConfig, *, xp: ModuleType, with_cost: bool = True, like: Any = None
+) -> Step:
+    """The pure training step for ``config`` on namespace ``xp``.
+
+    ``step(params, opt_state, X, Y, lr, rng) -> (params, opt_state, J, rng)``:
+
+    1. masks D[l] / keep_prob[l] from ``rng`` (inverted dropout; hidden layers only);
+    2. A[L], caches = forward(X);  J = cost (skipped, J = None, unless ``with_cost``);
+    3. grads = backward(A[L], Y, caches);
+    4. params, opt_state = the optimizer's update with learning rate ``lr``.
+
+    The kernels are looked up in :data:`xpnet.propagation.IMPLS` now, so the step
+    uses the implementation ``config.impl`` names at the time it is built.
+    """
+    forward, backward = IMPLS[config.impl]
+    acts, l2, keep = list(config.activations), config.l2, config.keep_probs
+    update = optimizer_update(
+        config.optimizer,
+        beta=config.beta,
+        beta1=config.beta1,
+        beta2=config.beta2,
+        epsilon=config.epsilon,
+        xp=xp,
+    )
+    dropout = config.dropout
+
+    def step(params, opt_state, X, Y, lr, rng):
+        masks = None
+        if dropout:
+            W1 = params["W1"]
+            m = X.shape[1]
+            shapes = [
+                (params[f"W{l}"].shape[0], m) if k < 1.0 else None
+                for l, k in enumerate(keep, start=1)
+            ]
+            masks, rng = dropout_masks(
+                rng,
+                shapes,
+                keep,
+                xp=xp,
+                device=array_api_compat.device(W1),
+                dtype=W1.dtype,
+                like=like if like is not None else X,
+            )
+        AL, caches = forward(X, params, acts, xp=xp, masks=masks)
+        J = total_cost(caches, Y, params, l2, xp=xp) if with_cost else None
+        grads = backward(AL, Y, caches, l2, xp=xp)
+        params, opt_state = update(params, grads, opt_state, lr)
+        return params, opt_state, J, rng
+
+    return step
+
+
+def _materialize(params: Any, opt_state: Any, J: Any) -> tuple[Any, Any, Any]:
+    """Dask: compute the new parameters and state (and J) in one pass, so the next step's
+    graph does not grow with the number of steps."""
+    if J is None:
+        return (*materialize(params, opt_state), None)
+    return materialize(params, opt_state, J)
+
+
+def _all_finite(arrays: Mapping[str, Array], xp: ModuleType) -> bool:
+    """One device read: whether every array is free of NaN and inf."""
+    flags = [xp.all(xp.isfinite(a)) for a in arrays.values()]
+    ok = flags[0]
+    for f in flags[1:]:
+        ok = ok & f
+    return bool(ok)
+
+
+def _divergence(cost: float, epoch: int, last_good: int | None, lr: float) -> DivergenceError:
+    kept = 0 if last_good is None else last_good
+    seen = (
+        f"; the last finite cost was recorded at iteration {last_good}"
+        if last_good is not None
+        else ""
+    )
+    return DivergenceError(
+        f"the cost became {cost} at iteration {epoch} (costs are read at the recording "
+        f"iterations){seen}; params_ keeps the parameters after {kept} iterations, the last "
+        f"with a finite cost (learning_rate={lr}). Lower learning_rate (e.g. by 10x) or "
+        "standardise X"
+    )
+
+
+def train(
+    state: TrainingState,
+    X: Array,
+    Y: Array,
+    config: TrainingConfig,
+    num_epochs: int,
+    *,
+    xp: ModuleType,
+    step: Step | None = None,
+    step_without_cost: Step | None = None,
+    progress: Any = None,
+) -> TrainingState:
+    """Run ``num_epochs`` epochs from ``state`` (updated in place as the run goes).
+
+    Raises
+    ------
+    DivergenceError
+        When a recorded cost is NaN or infinite, or the parameters after the last
+        update are. ``state.current`` is then reset to the parameters (and optimizer
+        state) at the start of the last recorded epoch whose cost was finite, and
+        ``state.epoch`` to that epoch.
+    KeyboardInterrupt
+        Propagates; ``state`` holds the last completed step (mid-epoch too) and
+        ``state.epoch`` the last completed epoch.
+    """
+    step = step or make_step(config, xp=xp)
+    step_without_cost = step_without_cost or make_step(config, xp=xp, with_cost=False)
+    W1 = state.current[0]["W1"]
+    device, dtype = array_api_compat.device(W1), W1.dtype
+    lr_cache: dict[float, Array] = {}
+    lazy = is_lazy(xp)
+    m = X.shape[1]
+    b = config.batch_size
+    good = (state.current, state.epoch)  # parameters whose cost was finite, and when
+    last_good: int | None = None
+    for e in range(state.epoch, state.epoch + num_epochs):
+        alpha = learning_rate_at(
+            e,
+            config.learning_rate,
+            config.learning_rate_decay,
+            decay_rate=config.decay_rate,
+            time_interval=config.time_interval,
+        )
+        lr = lr_cache.get(alpha)
+        if lr is None:
+            lr = lr_cache[alpha] = xp.asarray(alpha, dtype=dtype, device=device)
+        record = e % config.record_every == 0
+        start = state.current
+        params, opt_state = start
+        rng = state.rng
+        if b is None:
+            params, opt_state, J, rng = (step if record else step_without_cost)(
+                params, opt_state, X, Y, lr, rng
+            )
+            if lazy:
+                params, opt_state, J = _materialize(params, opt_state, J)
+            state.rng = rng
+            state.current = (params, opt_state)
+            epoch_cost = J
+        else:
+            perm = epoch_permutation(m, e, config.shuffle, state.shuffle_rng)
+            order = xp.asarray(perm, device=device)
+            Xs, Ys = xp.take(X, order, axis=1), xp.take(Y, order, axis=1)
+            epoch_cost = None
+            for k in range(0, m, b):
+                stop = min(k + b, m)  # the standard leaves out-of-bounds slice ends unspecified
+                Xb, Yb = Xs[:, k:stop], Ys[:, k:stop]
+                params, opt_state, J, rng = (step if record else step_without_cost)(
+                    params, opt_state, Xb, Yb, lr, rng
+                )
+                if lazy:
+                    params, opt_state, J = _materialize(params, opt_state, J)
+                state.rng = rng
+                state.current = (params, opt_state)
+                if record:
+                    mb = Xb.shape[1]
+                    epoch_cost = J * mb if epoch_cost is None else epoch_cost + J * mb
+            if record:
+                epoch_cost = epoch_cost / m
+        if record:
+            cost = float(epoch_cost)  # the one device read of this epoch
+            if not math.isfinite(cost):
+                state.current, state.epoch = good
+                raise _divergence(cost, e, last_good, config.learning_rate)
+            good, last_good = (start, e), e
+            state.costs.append((e, cost))
+            if progress is not None:
+                progress.update(0, f"cost={cost:.6f}")
+        state.epoch = e + 1
+        if progress is not None:
+            progress.update(1)
+    # The last update's parameters have no cost yet: check them once, in one read.
+    if num_epochs and not _all_finite(state.current[0], xp):
+        final = state.epoch - 1
+        state.current, state.epoch = good
+        raise DivergenceError(
+            f"the parameters became NaN or infinite by the last update (iteration {final}, "
+            f"learning_rate={config.learning_rate}); params_ keeps the parameters after "
+            f"{state.epoch} iterations, the last with a finite cost. Lower learning_rate "
+            "(e.g. by 10x) or standardise X"
+        )
+    return state
