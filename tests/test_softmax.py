@@ -327,3 +327,59 @@ def test_save_and_load_are_bit_exact(xp, tmp_path, dtype):
         xpnet.to_numpy(back.predict_proba(xp.asarray(X))),
         xpnet.to_numpy(net.predict_proba(xp.asarray(X))),
     )
+
+
+# ============================================================================ second course
+
+
+def _blobs(m=120, seed=0):
+    """Three well-separated classes in 2-D: X (2, m), integer labels (1, m)."""
+    rng = np.random.default_rng(seed)
+    centers = np.array([[0.0, 3.0, -3.0], [3.0, -2.0, -2.0]])
+    labels = np.arange(m) % 3
+    return centers[:, labels] + 0.6 * rng.standard_normal((2, m)), labels.reshape(1, m)
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "rmsprop", "adam"])
+def test_every_optimizer_trains_with_mini_batches_and_dropout(numpy_xp, optimizer):
+    X, labels = _blobs()
+    lr = 0.05 if optimizer in ("gd", "momentum") else 0.01
+    net = _model(
+        numpy_xp,
+        dims=(2, 16, 16, 3),
+        optimizer=optimizer,
+        batch_size=32,
+        keep_prob=0.8,
+        learning_rate=lr,
+        num_iterations=40,
+        record_every=5,
+        seed=3,
+    )
+    net.fit(X, labels)
+    costs = [c for _, c in net.costs_]
+    assert all(np.isfinite(costs)) and costs[-1] < 0.5 * costs[0], costs
+    assert net.score(X, labels) > 0.95
+    assert net.t_ == 40 * 4  # ceil(120 / 32) = 4 steps per epoch
+
+
+@pytest.mark.parametrize("l2", [0.0, 0.5])
+def test_gradient_check_with_dropout_masks(numpy_xp, l2):
+    X, labels, params = _problem(4, 3, m=8, seed=8)
+    masks = xpnet.dropout_masks(params, 8, 0.7, seed=1)
+    assert masks[0] is not None and masks[-1] is None
+    diff = xpnet.gradient_check(params, X, labels, _acts(3), l2=l2, masks=masks)
+    assert diff < 1e-7, diff
+
+
+def test_mini_batch_adam_matches_numpy_on_every_backend(xp, numpy_xp):
+    """Adam in mini-batches of 25 (the last one 20), no dropout: the same run everywhere."""
+    X, labels = _blobs(m=95, seed=1)
+    kw = dict(optimizer="adam", batch_size=25, learning_rate=0.02, num_iterations=6)
+    ref_net = _model(numpy_xp, dims=(2, 6, 3), record_every=1, **kw).fit(X, labels)
+    net = _model(xp, dims=(2, 6, 3), record_every=1, **kw)
+    net.fit(xp.asarray(X), xp.asarray(labels, "int64"))
+    for k, p in ref_net.params_.items():
+        assert_on(xp, net.params_[k])
+        assert_close(net.params_[k], p, rtol=1e-10, atol=1e-12)
+    costs, ref_costs = ([c for _, c in n.costs_] for n in (net, ref_net))
+    np.testing.assert_allclose(costs, ref_costs, rtol=1e-10)
