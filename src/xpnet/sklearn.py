@@ -170,9 +170,10 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
 
         J = (1 / Σ_i s(i)) · [ Σ_i s(i) ℓ(i) + (λ/2) Σ_l ‖W[l]‖_F² ],
 
-    whose output error is dZ[L] = s ⊙ (A[L] - Y) / mean(s), so integer weights
-    give the same fit as repeating examples, and multiplying every weight by a
-    constant changes nothing. It is computed by the core with the weights
+    the same normalisation as scikit-learn's MLP (its ``alpha`` is λ). Its output
+    error is dZ[L] = s ⊙ (A[L] - Y) / mean(s). Integer weights give the same fit
+    as repeating examples; multiplying every weight by c is the same as dividing
+    λ by c (without L2 it changes nothing). It is computed by the core with the weights
     normalised to mean 1, s̃ = s · m / Σ s, placed in the one-hot labels
     (Y = s̃ ⊙ Y₀) and λ̃ = λ · m / Σ s: the core's (1/m) Σ_i s̃(i) ℓ(i) +
     (λ̃ / 2m) Σ‖W‖² is J. With mini-batches each step uses the same formula over
