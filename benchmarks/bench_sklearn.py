@@ -42,32 +42,14 @@ def _fits(solver: str, epochs: int):
 
     X, y = _digits()
     batch, lr = SOLVERS[solver]
+    same = dict(solver=solver, batch_size=batch, learning_rate_init=lr, random_state=0)
 
     def fit_xpnet():
-        clf = NeuralNetworkClassifier(
-            (64,),
-            solver=solver,
-            batch_size=batch,
-            learning_rate_init=lr,
-            num_iterations=epochs,
-            random_state=0,
-        )
-        return clf.fit(X, y)
+        return NeuralNetworkClassifier((64,), num_iterations=epochs, **same).fit(X, y)
 
     def fit_sklearn():
-        clf = MLPClassifier(
-            (64,),
-            solver=solver,
-            batch_size=batch,
-            learning_rate_init=lr,
-            max_iter=epochs,
-            momentum=0.0,
-            nesterovs_momentum=False,
-            alpha=0.0,
-            tol=0.0,
-            n_iter_no_change=epochs + 1,
-            random_state=0,
-        )
+        plain = dict(momentum=0.0, nesterovs_momentum=False, alpha=0.0, tol=0.0)
+        clf = MLPClassifier((64,), max_iter=epochs, n_iter_no_change=epochs + 1, **plain, **same)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ConvergenceWarning: max_iter is meant to be hit
             clf.fit(X, y)
