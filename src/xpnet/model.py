@@ -387,7 +387,9 @@ class NeuralNetwork:
         Parameters
         ----------
         X : array (n_x, m)
-        Y : array (1, m), labels 0/1
+        Y : array (1, m) or (C, m)
+            Labels 0/1 for a sigmoid output; for softmax, integer classes 0..C-1
+            (1, m) or one-hot (C, m).
         initial_params : dict, optional
             Starting {"W1", "b1", ...} as NumPy or backend arrays (copied to the
             model's backend, device and dtype); default: drawn by ``init``/``seed``,
