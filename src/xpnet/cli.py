@@ -20,7 +20,9 @@ from typing import Any
 
 from ._progress import ProgressBar
 
-SUITES = ("vectorization", "dot", "roofline", "abstraction", "peers", "dask", "optimizers")
+SUITES = (
+    "vectorization", "dot", "roofline", "abstraction", "peers", "latency", "dask", "optimizers",
+)  # fmt: skip
 #: Long suites left out unless named: Dask's cluster scaling and the 60,000-example epochs.
 OPT_IN = ("dask", "optimizers")
 

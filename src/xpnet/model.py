@@ -272,7 +272,11 @@ class NeuralNetwork:
             int(params[f"W{l}"].shape[0]) for l in range(1, L + 1)
         ]
         first = params["W1"]
-        dtype = getattr(first.dtype, "name", None) or str(first.dtype).removeprefix("torch.")
+        if _is_array(first):
+            ns = namespace_of(first)
+            dtype = "float32" if first.dtype == ns.float32 else "float64"
+        else:
+            dtype = "float64"
         model = cls(
             dims,
             hidden_activation=hidden_activation,
