@@ -300,6 +300,8 @@ def test_partial_fit_and_warm_start_continue_the_same_run():
         NeuralNetworkClassifier(**kw).partial_fit(X, y, classes=["a", "b"])
     with pytest.raises(ValueError, match="warm_start=True but y has classes"):
         warm.fit(X[y != "c"], y[y != "c"])
+    with pytest.raises(ValueError, match=r"layer_dims \[2, 5, 3\] and this fit needs \[3, 5, 3\]"):
+        warm.fit(np.hstack([X, X[:, :1]]), y)
 
 
 def test_cross_val_score_multi_class():

@@ -337,6 +337,12 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
             impl=self.impl,
             record_every=1,
         )
+        if warm is not None and warm.layer_dims != net.layer_dims:
+            raise ValueError(
+                f"warm_start=True but the fitted network has layer_dims {warm.layer_dims} and "
+                f"this fit needs {net.layer_dims} (features, hidden_layer_sizes, classes); set "
+                "warm_start=False to start again"
+            )
         for attr in _CARRIED if warm is not None else ():
             if hasattr(warm, attr):
                 setattr(net, attr, getattr(warm, attr))
