@@ -459,7 +459,8 @@ class NeuralNetwork:
         )
         self.backend_ = backend_name(xp)
         self._publish(state)
-        with ProgressBar(epochs, "fit", enabled=self.verbose) as bar:
+        unit = "it" if self.batch_size is None else "epoch"  # full batch: one step per epoch
+        with ProgressBar(epochs, "fit", enabled=self.verbose, unit=unit) as bar:
             try:
                 train(state, X, Y, config, epochs, xp=xp, progress=bar if self.verbose else None)
             except KeyboardInterrupt:
