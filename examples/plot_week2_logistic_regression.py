@@ -21,15 +21,14 @@ each image, scaled to [0, 1]. The weights start at zero, and gradient descent ru
 # --------
 
 import sys
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 
 import xpnet
 from xpnet.plot import plot_costs
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the examples' _cat_data.py
-from _cat_data import cat_files, compare, is_course_data, load_cats  # noqa: E402
+# _cat_data.py sits beside the examples; Python (and the gallery) puts their folder on sys.path
+from _cat_data import cat_files, compare, is_course_data, load_cats
 
 files = cat_files("Week 2: logistic regression on the cat images")
 if files is None:

@@ -24,7 +24,6 @@ ReLU hidden layers and a sigmoid output, by 2500 iterations of gradient descent 
 # --------
 
 import sys
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -32,8 +31,8 @@ import numpy as np
 import xpnet
 from xpnet.plot import plot_costs
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the examples' _cat_data.py
-from _cat_data import cat_files, compare, is_course_data, load_cats  # noqa: E402
+# _cat_data.py sits beside the examples; Python (and the gallery) puts their folder on sys.path
+from _cat_data import cat_files, compare, is_course_data, load_cats
 
 files = cat_files("Week 4: two-layer and L-layer networks on the cat images")
 if files is None:

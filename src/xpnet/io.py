@@ -10,7 +10,7 @@ archive holding
   have before saving;
 * ``__xpnet_metadata__``: a 0-d unicode array with a JSON document: format name
   and version, the xpnet version that wrote it, layer dims, activation specs
-  (:meth:`Activation.to_spec`), dtype, hyperparameters, ``costs_`` and ``n_iter_``.
+  (:meth:`xpnet.Activation.to_spec`), dtype, hyperparameters, ``costs_`` and ``n_iter_``.
 
 Nothing in the file is ever executed: the archive is read with
 ``allow_pickle=False`` (an object array raises instead of unpickling), the
@@ -290,7 +290,7 @@ def _check_contents(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarra
 
 
 def load(path: str | os.PathLike[str], *, backend: Any = None, device: Any = None) -> NeuralNetwork:
-    """Load a model saved with :meth:`NeuralNetwork.save`, on any backend and device.
+    """Load a model saved with :meth:`xpnet.NeuralNetwork.save`, on any backend and device.
 
     Parameters
     ----------

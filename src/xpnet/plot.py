@@ -140,7 +140,7 @@ def plot_decision_boundary(
     resolution: int = 200,
     margin: float = 1.0,
     cmap: Any = "Spectral",
-    alpha: float = 0.8,
+    alpha: float = 0.5,
     title: str | None = None,
 ) -> Any:
     """Colour the plane by the class ``model.predict`` gives, and draw the points on it.

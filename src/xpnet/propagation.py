@@ -124,8 +124,7 @@ def backward_vectorized(
 ) -> dict[str, Array]:
     """Gradients of the cost J with respect to every W[l] and b[l].
 
-    dZ[L] = A[L] - Y                        (sigmoid output with cross-entropy, computed
-                                             directly rather than as dA[L] * g'(Z[L]))
+    dZ[L] = A[L] - Y        (sigmoid output, cross-entropy: directly, not as dA[L] * g'(Z[L]))
     dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l]   (n[l], n[l-1])
     db[l] = (1/m) Σ_i dZ[l](i)                 (n[l], 1)
     dA[l-1] = W[l]ᵀ dZ[l]                      (n[l-1], m)
@@ -277,7 +276,7 @@ def cost(
         λ, the L2 strength.
     logits : array (1, m), optional
         The output pre-activation Z[L] (``caches[-1].Z``). When given, the cost is
-        computed from it in the exact softplus form, finite for any |Z[L]|;
+        computed from it in the exact softplus form, finite for any Z[L];
         otherwise AL is clipped to [ε, 1-ε] (ε = machine epsilon).
 
     Returns
