@@ -45,6 +45,11 @@ autodoc_typehints = "none"  # the docstrings give the types, in the course's not
 autodoc_default_options = {"members": True, "inherited-members": False}
 numpydoc_show_class_members = False  # autosummary lists members already
 numpydoc_class_members_toctree = False
+# numpydoc checks the structure of every docstring it renders: a parameter documented
+# but not in the signature (PR02, e.g. after a rename), sections out of order or unknown
+# (GL06, GL07), a malformed parameter line (PR10), a misplaced deprecation (GL09, GL10),
+# a Returns/Yields mismatch (RT02, YD01). Each failure is a warning, so -W fails the build.
+numpydoc_validation_checks = {"GL06", "GL07", "GL09", "GL10", "PR02", "PR03", "PR10", "RT02", "YD01"}
 # A reference to a missing object is an error, so a renamed function cannot leave a
 # dangling link behind. Objects of other libraries (no network: no intersphinx) are
 # listed here.
