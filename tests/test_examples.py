@@ -67,6 +67,43 @@ def test_planar_flower_prints_the_course_numbers():
     assert printed_percent(out, "Accuracy") == 90.75  # 363 of the 400 points
 
 
+def _blocks(out: str) -> dict[str, str]:
+    """The output of an example that trains several models, split at its "-- name" lines."""
+    parts = re.split(r"^-- (\w+)\n", out, flags=re.MULTILINE)[1:]
+    return dict(zip(parts[::2], parts[1::2], strict=True))
+
+
+@pytest.mark.slow
+def test_optimization_prints_the_course_numbers():
+    out = _blocks(run("plot_course2_optimization.py"))
+    course = {  # cost after epochs 0, 1000, ..., 4000; accuracy in %
+        "gd": ([0.702405, 0.668101, 0.635288, 0.600491, 0.573367], 71.67),
+        "momentum": ([0.702413, 0.668167, 0.635388, 0.600591, 0.573444], 71.67),
+        "adam": ([0.702166, 0.167845, 0.141316, 0.138788, 0.136066], 94.33),
+    }
+    assert sorted(out) == sorted(course)
+    for name, (costs, accuracy) in course.items():
+        epochs = dict(re.findall(r"Cost after epoch (\d+): ([\d.]+)", out[name]))
+        assert list(epochs) == ["0", "1000", "2000", "3000", "4000"]
+        np.testing.assert_allclose([float(c) for c in epochs.values()], costs, atol=1e-6)
+        assert printed_percent(out[name], "Accuracy") == accuracy
+
+
+def test_initialization_prints_the_course_numbers():
+    out = _blocks(run("plot_course2_initialization.py"))
+    course = {"zeros": (50.0, 50.0), "random": (83.0, 86.0), "he": (99.33, 96.0)}
+    assert sorted(out) == sorted(course)
+    for name, (train, test) in course.items():
+        assert printed_percent(out[name], "train accuracy") == train, name
+        assert printed_percent(out[name], "test accuracy") == test, name
+    zeros, he = printed_costs(out["zeros"]), printed_costs(out["he"])
+    assert sorted(zeros) == list(range(0, 15000, 1000))
+    assert set(zeros.values()) == {0.693147}  # log 2: nothing moves from zeros
+    np.testing.assert_allclose(
+        [he[0], he[1000], he[14000]], [0.883054, 0.687983, 0.073579], atol=1e-6
+    )
+
+
 @pytest.mark.parametrize("script", CAT_SCRIPTS)
 def test_cat_examples_without_data_say_so_and_exit_0(script):
     env = {"XPNET_CAT_TRAIN": "", "XPNET_CAT_TEST": ""}
