@@ -49,7 +49,9 @@ numpydoc_class_members_toctree = False
 # but not in the signature (PR02, e.g. after a rename), sections out of order or unknown
 # (GL06, GL07), a malformed parameter line (PR10), a misplaced deprecation (GL09, GL10),
 # a Returns/Yields mismatch (RT02, YD01). Each failure is a warning, so -W fails the build.
-numpydoc_validation_checks = {"GL06", "GL07", "GL09", "GL10", "PR02", "PR03", "PR10", "RT02", "YD01"}
+numpydoc_validation_checks = {
+    "GL06", "GL07", "GL09", "GL10", "PR02", "PR03", "PR10", "RT02", "YD01",
+}  # fmt: skip
 # A reference to a missing object is an error, so a renamed function cannot leave a
 # dangling link behind. Objects of other libraries (no network: no intersphinx) are
 # listed here.

@@ -24,11 +24,11 @@ import sys
 
 import matplotlib.pyplot as plt
 
-import xpnet
-from xpnet.plot import plot_costs
-
 # _cat_data.py sits beside the examples; Python (and the gallery) puts their folder on sys.path
 from _cat_data import cat_files, compare, is_course_data, load_cats
+
+import xpnet
+from xpnet.plot import plot_costs
 
 files = cat_files("Week 2: logistic regression on the cat images")
 if files is None:

@@ -107,9 +107,7 @@ def plot_costs(
 def _check_points(X: Any) -> np.ndarray:
     X = to_numpy(X)
     if X.ndim != 2 or X.shape[0] != 2:
-        hint = (
-            "; pass X.T" if X.ndim == 2 and X.shape[1] == 2 else "; plot only 2-D problems"
-        )
+        hint = "; pass X.T" if X.ndim == 2 and X.shape[1] == 2 else "; plot only 2-D problems"
         raise ValueError(
             f"X has shape {X.shape}; plot_decision_boundary needs the course layout of a "
             f"2-D problem, X of shape (2, m) with one column per example{hint}"
