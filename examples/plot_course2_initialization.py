@@ -87,6 +87,8 @@ print("The costs and the accuracies match the course.")
 fig, axes = plt.subplots(2, 3, figsize=(13, 7.5), layout="constrained")
 for column, (name, model) in enumerate(models.items()):
     plot_costs(model, ax=axes[0, column], title=f"init = {name}")
+    axes[0, column].set_xticks(range(0, 15001, 5000))
     plot_decision_boundary(model, X_train, Y_train, ax=axes[1, column], margin=0.3,
                            title=f"init = {name}")  # fmt: skip
+axes[0, 1].set_yscale("log")  # large weights start at a cost of about 1774
 plt.show()

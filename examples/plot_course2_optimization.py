@@ -76,8 +76,9 @@ print("The costs and the accuracies match the course.")
 # %%
 # Learning curves and decision boundaries
 # ---------------------------------------
-# Mini-batches make the recorded cost noisy; Adam's adaptive steps leave the other
-# two far behind at this learning rate.
+# The recorded cost of an epoch is the mean over its mini-batches, each computed
+# before its update. At this small learning rate, Adam's per-parameter steps leave
+# gradient descent and momentum far behind.
 
 fig, axes = plt.subplots(2, 3, figsize=(13, 7.5), layout="constrained")
 for column, (optimizer, model) in enumerate(models.items()):
