@@ -15,6 +15,8 @@ XPNET_BENCH_BACKENDS       comma list of backends for the vectorization grid
 XPNET_BENCH_M / _N_X       comma lists overriding the m / n_x grid
 XPNET_BENCH_IMPL           comma list of impls (loops, per_example, vectorized)
 XPNET_BENCH_BUDGET         seconds a loop cell may take on the CPU (estimated)
+XPNET_BENCH_PAIRED_S       seconds of one interleaved (paired) timing; default 2 (quick)
+                           or 12 (full); ci/gpu/run.sh sets 2
 =========================  ==========================================================
 """
 
@@ -312,7 +314,8 @@ def nominal_flops(dims: Sequence[int], m: int) -> int:
 
 def gpu_event_times(fn: Callable[[], Any], backend: str, n_repeat: int = 10) -> dict[str, float]:
     """Device-event times of ``fn``: ``cupyx.profiler.benchmark`` for CuPy, CUDA events for
-    torch-CUDA. Empty on CPU backends."""
+    torch-CUDA, after warm-up (``run_benchmark`` ran it) and with ``fn`` synchronizing.
+    Empty on CPU backends."""
     if backend == "cupy":
         from cupyx.profiler import benchmark as cupy_benchmark
 
@@ -355,7 +358,8 @@ def paired_min(
     fa(), fb()  # warm both
     t = max(timed_once(fa), timed_once(fb), 1e-7)
     calls = max(2, int(2e-2 / t))
-    budget = total_s if total_s is not None else (2.0 if quick() else 12.0)
+    default = float(os.environ.get("XPNET_BENCH_PAIRED_S", "2" if quick() else "12"))
+    budget = total_s if total_s is not None else default
     rounds = int(min(40, max(3, budget / (2 * calls * t))))
     best = [float("inf"), float("inf")]
     for _ in range(rounds):
@@ -404,7 +408,9 @@ def run_benchmark(
         result = benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=0)
     else:
         result = benchmark(fn)
-    benchmark.extra_info.update(gpu_event_times(fn, backend))
+    # device events over about a second at most: a GPU loop cell can take 0.5 s a call
+    n_events = int(max(2, min(10, 1.0 / max(t, 1e-6))))
+    benchmark.extra_info.update(gpu_event_times(fn, backend, n_repeat=n_events))
     return result
 
 

@@ -6,6 +6,9 @@ count; the report gives the ratios.
   autograd and ``torch.optim.SGD``; samples-first data (torch's natural layout), on the
   CPU with ``torch.set_num_threads(os.cpu_count())`` (= the BLAS threads NumPy uses), and
   on CUDA when a GPU exists.
+* ``torch_nn_compiled``: the same step with the model wrapped in ``torch.compile`` (default
+  mode; forward and backward through AOTAutograd and Inductor), on CUDA; compilation is
+  part of the warm-up, never of the timed calls.
 * ``sklearn_mlp``: ``MLPClassifier(solver="sgd", batch_size=m, momentum=0, alpha=0,
   learning_rate="constant", shuffle=False, tol=0)``, timed over ``max_iter=k`` full-batch
   iterations and reported per iteration (``extra_info["steps_per_call"] = k``).
@@ -43,6 +46,7 @@ PAIRS = [
     ("cupy", "xpnet"),
     ("torch-cuda", "xpnet"),
     ("torch-cuda", "torch_nn"),
+    ("torch-cuda", "torch_nn_compiled"),
 ]
 
 
@@ -56,7 +60,7 @@ def _host(p):
     return X, Y, {k: to_numpy(v) for k, v in p.params.items()}
 
 
-def _torch_step(p, device_name: str):
+def _torch_step(p, device_name: str, compiled: bool = False):
     torch = pytest.importorskip("torch", reason="torch is not installed")
     if device_name == "cuda" and not torch.cuda.is_available():
         pytest.skip("torch-cuda unavailable: no CUDA device in this run")
@@ -75,6 +79,7 @@ def _torch_step(p, device_name: str):
         if layer < L:
             layers.append(torch.nn.ReLU())
     model = torch.nn.Sequential(*layers).to(device=device, dtype=dtype)
+    forward = torch.compile(model) if compiled else model
     opt = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     Xt = torch.from_numpy(np.ascontiguousarray(X.T)).to(device=device, dtype=dtype)
@@ -83,13 +88,17 @@ def _torch_step(p, device_name: str):
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(Xt), Yt)
+        loss = loss_fn(forward(Xt), Yt)
         loss.backward()
         opt.step()
         sync()
         return loss
 
-    info = {"torch_threads": torch.get_num_threads(), "torch_version": torch.__version__}
+    info = {
+        "torch_threads": torch.get_num_threads(),
+        "torch_version": torch.__version__,
+        "compiled": compiled,
+    }
     return step, info
 
 
@@ -138,8 +147,9 @@ def test_peer(benchmark, backend, impl, cell):
     steps_per_call = 1
     if impl == "xpnet":
         fn = make_step(p)
-    elif impl == "torch_nn":
-        fn, info = _torch_step(p, "cuda" if backend == "torch-cuda" else "cpu")
+    elif impl in ("torch_nn", "torch_nn_compiled"):
+        device = "cuda" if backend == "torch-cuda" else "cpu"
+        fn, info = _torch_step(p, device, compiled=impl == "torch_nn_compiled")
     else:
         t_step = timed_once(make_step(p))
         steps_per_call = int(max(2, min(200, 0.3 / max(t_step, 1e-6))))

@@ -19,19 +19,28 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-GPU_BACKENDS = ("cupy", "torch-cuda")
-NO_GPU = "not run: no GPU in this run"
-
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import targets  # noqa: E402 - ci/targets.py: the one table of targets, shared with gate.py
+from targets import GPU_BACKENDS, NO_GPU  # noqa: E402
 
 # ----------------------------------------------------------------------------- loading
 
 
 def load_runs(paths: Iterable[str | Path]) -> dict[str, Any]:
-    """Merge pytest-benchmark JSON files into one dict: benchmarks, skipped, machine_info."""
+    """Merge pytest-benchmark JSON files into one dict: benchmarks, skipped, machine_info.
+
+    A ``results.json`` this module wrote (already merged) is read back as it is, so a
+    committed report can be rebuilt from its own results file.
+    """
     merged: dict[str, Any] = {"benchmarks": [], "skipped": [], "machine_info": {}, "runs": []}
     for path in paths:
         data = json.loads(Path(path).read_text())
         merged["machine_info"] = merged["machine_info"] or data.get("machine_info", {})
+        if "runs" in data:  # a results.json written by build_report
+            merged["runs"] += data["runs"]
+            merged["benchmarks"] += data.get("benchmarks", [])
+            merged["skipped"] += data.get("skipped", [])
+            continue
         merged["runs"].append(
             {k: data.get(k) for k in ("datetime", "version", "commit_info") if k in data}
         )
@@ -69,10 +78,15 @@ def step_time(b: dict[str, Any]) -> float:
 def vectorization(runs: dict[str, Any]) -> dict[str, Any]:
     """Times and speedups of the vectorization grid, keyed by model/backend/n_x/m/impl."""
     times: dict[tuple, float] = {}
+    events: dict[tuple, float] = {}
     for b in runs["benchmarks"]:
         if _file(b) == "bench_vectorization":
             e = b["extra_info"]
             times[(e["model"], e["backend"], e["n_x"], e["m"], e["impl"])] = step_time(b)
+            if e.get("gpu_time_min_s"):
+                events[(e["model"], e["backend"], e["n_x"], e["m"], e["impl"])] = e[
+                    "gpu_time_min_s"
+                ]
     skipped: dict[tuple, str] = {}
     for s in runs["skipped"]:
         if "bench_vectorization" in s["fullname"]:
@@ -86,6 +100,7 @@ def vectorization(runs: dict[str, Any]) -> dict[str, Any]:
         for impl in ("loops", "per_example", "vectorized"):
             key = (model, backend, n_x, m, impl)
             cell[f"{impl}_s"] = times.get(key)
+            cell[f"{impl}_gpu_s"] = events.get(key)
             if key in skipped:
                 cell[f"{impl}_skipped"] = skipped[key]
         vec = cell["vectorized_s"]
@@ -97,15 +112,16 @@ def vectorization(runs: dict[str, Any]) -> dict[str, Any]:
 
 
 def gpu_overtake(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per model, GPU backend and n_x: the smallest m from which the GPU's vectorized step is
-    faster than NumPy's at that m and at every larger m measured."""
+    """Per model, backend other than NumPy (the GPUs; CPU backends too, labelled by their
+    name) and n_x: the smallest m from which its vectorized step is faster than NumPy's at
+    that m and at every larger m measured."""
     by = defaultdict(dict)
     for c in cells:
         if c["vectorized_s"]:
             by[(c["model"], c["backend"], c["n_x"])][c["m"]] = c["vectorized_s"]
     out = []
     for (model, backend, n_x), gpu in sorted(by.items()):
-        if backend not in GPU_BACKENDS:
+        if backend == "numpy":
             continue
         cpu = by.get((model, "numpy", n_x), {})
         ms = sorted(m for m in gpu if m in cpu)
@@ -269,158 +285,110 @@ def dask_scaling(runs: dict[str, Any]) -> list[dict[str, Any]]:
 # ----------------------------------------------------------------------------- targets
 
 
-def _status(ok: bool | None, measured: bool) -> str:
-    if not measured:
-        return "not measured in this run"
-    return "MET" if ok else "MISSED"
+def tests_summary(junit: str | Path | None) -> dict[str, Any] | None:
+    """Per backend id, from a pytest JUnit XML file: passed / failed / skipped, and the
+    *regressions*: tests that pass on NumPy but fail or error on that backend."""
+    if junit is None or not Path(junit).is_file():
+        return None
+    import xml.etree.ElementTree as ET
+
+    outcome: dict[tuple[str, str], str] = {}
+    reasons: dict[str, set[str]] = {}
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        base, _, params = f"{case.get('classname')}::{case.get('name')}".partition("[")
+        params = params.removesuffix("]")
+        backend, key = _split_backend(params)
+        key = f"{base}[{key}]"
+        kinds = {child.tag: child for child in case}
+        result = (
+            "failed"
+            if kinds.keys() & {"failure", "error"}
+            else "skipped"
+            if "skipped" in kinds
+            else "passed"
+        )
+        outcome[(backend, key)] = result
+        if result == "skipped":
+            reasons.setdefault(backend, set()).add((kinds["skipped"].get("message") or "")[:160])
+    backends: dict[str, dict[str, int]] = {}
+    for (backend, key), result in outcome.items():
+        r = backends.setdefault(backend, {"passed": 0, "failed": 0, "skipped": 0, "regressions": 0})
+        r[result] += 1
+        if result == "failed" and outcome.get(("numpy", key)) == "passed":
+            r["regressions"] += 1
+    skips = {b: sorted(v) for b, v in reasons.items()}
+    return {"file": str(junit), "backends": backends, "skip_reasons": skips}
 
 
-def targets(s: dict[str, Any], gpu_ran: bool) -> list[dict[str, Any]]:
-    """Each performance target of issue 3 with its figure from this run and MET/MISSED."""
+# longest first, so "array_api_strict-device1" wins over "array_api_strict"
+_TEST_BACKENDS = (
+    "array_api_strict-device1",
+    "array_api_strict",
+    "torch-cuda",
+    "numpy",
+    "torch",
+    "jax",
+    "dask",
+    "cupy",
+)
+
+
+def _split_backend(params: str) -> tuple[str, str]:
+    """A test id's parameters -> (the xp fixture's backend id, the id with it as {xp})."""
+    padded = f"-{params}-"
+    for b in _TEST_BACKENDS:
+        if f"-{b}-" in padded:
+            return b, padded.replace(f"-{b}-", "-{xp}-", 1)[1:-1]
+    return "(no backend)", params
+
+
+def latency(runs: dict[str, Any], peer_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The small network's step against the launch-bound floor (bench_latency) and torch's
+    nn step, eager and compiled (bench_peers), per backend and dtype."""
     out = []
-    cells = s["vectorization"]["cells"]
-    for model in ("logreg", "shallow"):
-        c = next(
-            (
-                c
-                for c in cells
-                if c["model"] == model
-                and c["backend"] == "numpy"
-                and c["n_x"] == 1000
-                and c["m"] == 1000
-            ),
+    for b in runs["benchmarks"]:
+        if _file(b) != "bench_latency":
+            continue
+        e = b["extra_info"]
+        dims, m, dtype, backend = e["dims"], e["m"], e["dtype"], e["backend"]
+        peer = next(
+            (p for p in peer_rows if p["dims"] == dims and p["m"] == m and p["dtype"] == dtype),
             None,
         )
-        sp = c and c["speedup_vs_loops"]
-        figure = f"{sp:.0f}×" if sp else (c and c.get("loops_skipped")) or "cell not in grid"
-        out.append(
-            {
-                "target": f"vectorized vs loops, m=1000, n_x=1000, NumPy ({model})",
-                "goal": "≥ 500×",
-                "figure": figure,
-                "value": sp,
-                "status": _status(sp is not None and sp >= 500, sp is not None),
-            }
-        )
-    r = next(
-        (
-            r
-            for r in s["roofline"]
-            if r["backend"] == "numpy"
-            and r["n"] == 2048
-            and r["m"] == 4096
-            and r["dtype"] == "float32"
-            and "fraction" in r
-        ),
-        None,
-    )
-    out.append(
-        {
-            "target": "roofline n=2048, m=4096, float32, NumPy (fraction of same-run "
-            "matmul throughput)",
-            "goal": "≥ 85%",
-            "figure": f"{r['fraction']:.1%}" if r else "cell not in grid",
-            "value": r and r["fraction"],
-            "status": _status(r is not None and r["fraction"] >= 0.85, r is not None),
+        t = peer["times_s"] if peer else {}
+        torch_dev = "torch-cuda" if backend in GPU_BACKENDS else "torch"
+        row: dict[str, Any] = {
+            "backend": backend,
+            "dims": dims,
+            "m": m,
+            "dtype": dtype,
+            "device": e.get("device"),
+            "kernel_count": e.get("kernel_count"),
+            "count_method": e.get("count_method"),
+            "floor_s": step_time(b),
+            "gpu_floor_s": e.get("gpu_time_min_s"),
+            "graph_floor_s": e.get("graph_floor_s"),
+            "step_s": t.get(f"{backend}:xpnet"),
+            "torch_eager_s": t.get(f"{torch_dev}:torch_nn"),
+            "torch_compiled_s": t.get(f"{torch_dev}:torch_nn_compiled"),
         }
-    )
-    for dims, m, goal in (([20, 8, 1], 128, 1.15), ([2048, 2048, 2048, 1], 4096, 1.02)):
-        # Judged on the interleaved (paired) ratio when the run measured one.
-        rows = [
-            (a["dtype"], a["paired_ratio"] or a["ratio"], "paired" if a["paired_ratio"] else "")
-            for a in s["abstraction"]
-            if a["dims"] == dims and a["m"] == m and (a["paired_ratio"] or a["ratio"])
-        ]
-        worst = max((r for _, r, _ in rows), default=None)
-        fig = ", ".join(f"{r:.3f}× ({dt}{', ' + how if how else ''})" for dt, r, how in rows)
-        fig = fig or "cell not in grid"
-        out.append(
-            {
-                "target": f"abstraction cost {dims} m={m} (xpnet / hand-written NumPy)",
-                "goal": f"≤ {goal}×",
-                "figure": fig,
-                "value": worst,
-                "status": _status(worst is not None and worst <= goal, worst is not None),
-            }
-        )
-    for backend in ("numpy", "torch"):
-        ratios = [
-            (p["dims"], p["m"], p["dtype"], p[f"paired_{backend}_vs_torch_cpu"])
-            for p in s["peers"]
-            if p[f"paired_{backend}_vs_torch_cpu"]
-        ]
-        if backend == "numpy" and not ratios:  # runs without paired timings
-            ratios = [
-                (p["dims"], p["m"], p["dtype"], p["vs_torch_cpu"])
-                for p in s["peers"]
-                if p["vs_torch_cpu"]
-            ]
-        if backend == "torch" and not ratios:
-            continue
-        worst = max((r[3] for r in ratios), default=None)
-        fig = "; ".join(f"{'x'.join(map(str, d))} m={m} {dt}: {r:.2f}×" for d, m, dt, r in ratios)
-        label = "NumPy (default backend)" if backend == "numpy" else "torch backend"
-        out.append(
-            {
-                "target": f"xpnet step on {label} / PyTorch CPU nn step, every size measured"
-                " (interleaved pairs)",
-                "goal": "≤ 1.0×",
-                "figure": fig or "no torch cell ran",
-                "value": worst,
-                "status": _status(worst is not None and worst <= 1.0, worst is not None),
-            }
-        )
-    gpu_roof = [r for r in s["roofline"] if r["backend"] in GPU_BACKENDS and "fraction" in r]
-    big = [r for r in gpu_roof if r["n"] == 2048 and r["m"] == 4096]
-    gpu_peer = [p for p in s["peers"] if p.get("cupy_vs_torch_cuda")]
-    if not gpu_ran:
-        for t in (
-            "GPU roofline (fraction of same-run cuBLAS throughput), roofline size",
-            "xpnet CuPy step / torch-CUDA step, large sizes",
+        for key, ref in (
+            ("vs_floor", "floor_s"),
+            ("vs_graph_floor", "graph_floor_s"),
+            ("vs_torch_eager", "torch_eager_s"),
+            ("vs_torch_compiled", "torch_compiled_s"),
         ):
-            out.append(
-                {
-                    "target": t,
-                    "goal": "≥ 80%" if "roofline" in t else "≤ 1.0×",
-                    "figure": NO_GPU,
-                    "value": None,
-                    "status": NO_GPU,
-                }
-            )
-    else:
-        worst_f = min((r["fraction"] for r in big), default=None)
-        out.append(
-            {
-                "target": "GPU roofline n=2048, m=4096 (fraction of same-run cuBLAS)",
-                "goal": "≥ 80%",
-                "figure": ", ".join(
-                    f"{r['backend']} {r['dtype']}: {r['fraction']:.1%}" for r in big
-                )
-                or "cell not in grid",
-                "value": worst_f,
-                "status": _status(worst_f is not None and worst_f >= 0.8, worst_f is not None),
-            }
-        )
-        large = [p for p in gpu_peer if p["m"] >= 2048]
-        worst_p = max((p["cupy_vs_torch_cuda"] for p in large), default=None)
-        out.append(
-            {
-                "target": "xpnet CuPy step / torch-CUDA step, large sizes (m ≥ 2048)",
-                "goal": "≤ 1.0×",
-                "figure": ", ".join(
-                    f"{'x'.join(map(str, p['dims']))}: {p['cupy_vs_torch_cuda']:.2f}×"
-                    for p in large
-                )
-                or "cell not in grid",
-                "value": worst_p,
-                "status": _status(worst_p is not None and worst_p <= 1.0, worst_p is not None),
-            }
-        )
-    return out
+            row[key] = row["step_s"] / row[ref] if row["step_s"] and row.get(ref) else None
+        out.append(row)
+    return sorted(out, key=lambda r: (r["backend"], r["dtype"]))
 
 
-def analyse(runs: dict[str, Any]) -> dict[str, Any]:
-    """Everything report.md shows, as plain data (written to speedups.json)."""
+def analyse(
+    runs: dict[str, Any], junit: str | Path | None = None, env: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Everything report.md shows, as plain data (written to speedups.json): the analyses
+    above, the test outcomes of ``junit`` and the machine record ``env`` (ci/gpu/env.py),
+    and every target of ``ci/targets.py`` with its figure and status."""
     s: dict[str, Any] = {"statistic": "min over rounds, seconds per gradient step"}
     s["vectorization"] = vectorization(runs)
     s["gpu_overtake"] = gpu_overtake(s["vectorization"]["cells"])
@@ -429,9 +397,12 @@ def analyse(runs: dict[str, Any]) -> dict[str, Any]:
     s["abstraction"] = abstraction(runs)
     s["peers"] = peers(runs)
     s["dask"] = dask_scaling(runs)
+    s["latency"] = latency(runs, s["peers"])
+    s["tests"] = tests_summary(junit)
+    s["env"] = env
     gpu_ran = any(b["extra_info"].get("backend") in GPU_BACKENDS for b in runs["benchmarks"])
     s["gpu_ran"] = gpu_ran
-    s["targets"] = targets(s, gpu_ran)
+    s["targets"] = targets.evaluate(s)
     return s
 
 
@@ -467,6 +438,8 @@ def speedup_tables(s: dict[str, Any]) -> list[str]:
             n_xs = sorted({c["n_x"] for c in sub})
             ms = sorted({c["m"] for c in sub})
             for impl in ("loops", "per_example"):
+                if not any(c[f"{impl}_s"] or c.get(f"{impl}_skipped") for c in sub):
+                    continue  # not in this run's grid (a GPU run leaves NumPy's loops out)
                 lines.append(
                     f"\n**{model}, {backend}: vectorized speedup over `{impl}`** "
                     f"(vectorized time in brackets)\n"
@@ -493,6 +466,214 @@ def speedup_tables(s: dict[str, Any]) -> list[str]:
                     rows.append(row)
                 lines += _table(["", *[f"n_x={n}" for n in n_xs]], rows)
     return lines
+
+
+def device_tables(s: dict[str, Any]) -> list[str]:
+    """Markdown: the vectorized step's time per device, side by side, per model: one column
+    per backend (device-event time in brackets where a GPU recorded one) and each backend's
+    speedup over NumPy at the same cell."""
+    cells = [c for c in s["vectorization"]["cells"] if c["vectorized_s"]]
+    lines: list[str] = []
+    for model in sorted({c["model"] for c in cells}):
+        sub = [c for c in cells if c["model"] == model]
+        backends = sorted({c["backend"] for c in sub}, key=lambda b: (b != "numpy", b))
+        if len(backends) < 2 and not any(b in GPU_BACKENDS for b in backends):
+            continue
+        by = {(c["backend"], c["n_x"], c["m"]): c for c in sub}
+        header = ["n_x", "m"] + [f"{b}" for b in backends]
+        header += [f"{b} / NumPy speedup" for b in backends if b != "numpy"]
+        rows = []
+        for n_x, m in sorted({(c["n_x"], c["m"]) for c in sub}):
+            row: list[Any] = [n_x, m]
+            for b in backends:
+                c = by.get((b, n_x, m))
+                t = c and c["vectorized_s"]
+                ev = c and c.get("vectorized_gpu_s")
+                row.append(f"{_fmt_t(t)}{f' ({_fmt_t(ev)} events)' if ev else ''}" if t else "—")
+            ref = by.get(("numpy", n_x, m))
+            for b in backends:
+                if b != "numpy":
+                    c = by.get((b, n_x, m))
+                    ok = ref and c and c["vectorized_s"]
+                    row.append(_fmt_x(ref["vectorized_s"] / c["vectorized_s"]) if ok else "—")
+            rows.append(row)
+        lines += [
+            "",
+            f"**{model}: vectorized step per device** (wall time after warm-up and "
+            "synchronization; device-event time in brackets)",
+            "",
+        ]
+        lines += _table(header, rows)
+    if not any(c["backend"] in GPU_BACKENDS for c in cells):
+        lines += ["", f"CuPy / torch-CUDA columns: {NO_GPU}."]
+    return lines
+
+
+def tests_lines(s: dict[str, Any]) -> list[str]:
+    t = s.get("tests")
+    if not t:
+        return []
+    L = [
+        "",
+        "## Tests per backend",
+        "",
+        f"From `{Path(t['file']).name}`. *failing where "
+        "NumPy passes*: the same test id with the backend replaced passed on NumPy.",
+        "",
+    ]
+    L += _table(
+        ["backend", "passed", "failed", "skipped", "failing where NumPy passes"],
+        (
+            [b, r["passed"], r["failed"], r["skipped"], r["regressions"]]
+            for b, r in sorted(t["backends"].items())
+        ),
+    )
+    for b, reasons in sorted(t.get("skip_reasons", {}).items()):
+        L.append(f"\nSkip reasons on {b}: " + "; ".join(f"`{r}`" for r in reasons[:8]))
+    return L
+
+
+def latency_lines(s: dict[str, Any]) -> list[str]:
+    L = [
+        "",
+        "## Small-network step latency: [20, 8, 1], m = 128",
+        "",
+        "*floor*: k back-to-back launches of a one-element kernel then one synchronization, "
+        "k = the step's device operations counted by the torch profiler (CUDA: kernels, "
+        "memcpy, memset; CPU: top-level aten operators); *graph floor*: the same k launches "
+        "replayed as one CUDA graph. Step and torch times come from the peers benchmark.",
+        "",
+    ]
+    rows = s.get("latency") or []
+    if rows:
+        L += _table(
+            [
+                "backend",
+                "dtype",
+                "device",
+                "k",
+                "floor",
+                "graph floor",
+                "xpnet step",
+                "step / floor",
+                "step / graph floor",
+                "torch eager",
+                "step / eager",
+                "torch compiled",
+                "step / compiled",
+            ],
+            (
+                [
+                    r["backend"],
+                    r["dtype"],
+                    r["device"],
+                    r["kernel_count"],
+                    _fmt_t(r["floor_s"]),
+                    _fmt_t(r["graph_floor_s"]),
+                    _fmt_t(r["step_s"]),
+                    _fmt_x(r["vs_floor"]),
+                    _fmt_x(r["vs_graph_floor"]),
+                    _fmt_t(r["torch_eager_s"]),
+                    _fmt_x(r["vs_torch_eager"]),
+                    _fmt_t(r["torch_compiled_s"]),
+                    _fmt_x(r["vs_torch_compiled"]),
+                ]
+                for r in rows
+            ),
+        )
+    if not any(r["backend"] in GPU_BACKENDS for r in rows):
+        L += ["", f"CuPy / torch-CUDA: {NO_GPU}."]
+    return L
+
+
+def gpu_peer_lines(s: dict[str, Any]) -> list[str]:
+    L = [
+        "",
+        "## Peers on the GPU (xpnet on CuPy and torch-CUDA, torch-CUDA `nn` eager and "
+        "`torch.compile`d)",
+        "",
+    ]
+    keys = ("cupy:xpnet", "torch-cuda:xpnet", "torch-cuda:torch_nn", "torch-cuda:torch_nn_compiled")
+    rows = [p for p in s["peers"] if any(p["times_s"].get(k) for k in keys)]
+    if not rows:
+        return L + [NO_GPU + "."]
+
+    def ratio(p: dict[str, Any], a: str, b: str) -> str:
+        ta, tb = p["times_s"].get(a), p["times_s"].get(b)
+        return _fmt_x(ta / tb) if ta and tb else "—"
+
+    return L + _table(
+        [
+            "layers",
+            "m",
+            "dtype",
+            "xpnet CuPy",
+            "xpnet torch-CUDA",
+            "torch nn eager",
+            "torch nn compiled",
+            "CuPy / eager",
+            "CuPy / compiled",
+            "torch-CUDA xpnet / eager",
+        ],
+        (
+            [
+                "x".join(map(str, p["dims"])),
+                p["m"],
+                p["dtype"],
+                *(_fmt_t(p["times_s"].get(k)) for k in keys),
+                ratio(p, keys[0], keys[2]),
+                ratio(p, keys[0], keys[3]),
+                ratio(p, keys[1], keys[2]),
+            ]
+            for p in rows
+        ),
+    )
+
+
+def timing_lines(timing: str | Path | None) -> list[str]:
+    """The steps of ci/gpu/run.sh (its timing.txt): seconds, exit code, time limits hit."""
+    if not timing or not Path(timing).is_file():
+        return []
+    rows = []
+    for line in Path(timing).read_text().splitlines():
+        name, _, rest = line.partition(" ")
+        seconds, _, result = rest.partition(", ")
+        note = {
+            "rc 0": "ok",
+            "rc 5": "ok (every cell skipped)",
+            "rc 124": "time limit reached: "
+            "the cells finished before it are in this report, the others are missing",
+            "rc 130": "interrupted",
+        }.get(result, result)
+        if name == "env" and result == "rc 1":
+            note = "no GPU seen (ci/gpu/env.py)"
+        rows.append([name, seconds.split(",")[0], note])
+    return [
+        "",
+        "## Steps of the GPU run (ci/gpu/run.sh)",
+        "",
+        *_table(["step", "time", "result"], rows),
+    ]
+
+
+def env_lines(env: dict[str, Any] | None) -> list[str]:
+    """The GPU machine as ci/gpu/env.py recorded it."""
+    if not env:
+        return []
+    smi = env.get("nvidia_smi_query", {})
+    torch_ = env.get("torch") if isinstance(env.get("torch"), dict) else {}
+    cupy_ = env.get("cupy") if isinstance(env.get("cupy"), dict) else {}
+    jax_ = env.get("jax") if isinstance(env.get("jax"), dict) else {}
+    return [
+        f"- nvidia-smi ({smi.get('fields', '?')}): {smi.get('value', '?')}",
+        f"- CUDA: torch built for {torch_.get('cuda_build', '?')}, CuPy runtime "
+        f"{cupy_.get('runtime', '?')} / driver API {cupy_.get('driver_api', '?')}; "
+        f"nvcc {env.get('nvcc', '?')}",
+        f"- GPU (torch): {torch_.get('name', 'none')}, {torch_.get('multiprocessors', '?')} SMs, "
+        f"{torch_.get('memory_gib', '?')} GiB; JAX backend {jax_.get('backend', '?')} "
+        f"{jax_.get('devices', '')}",
+        "- Versions: " + ", ".join(f"{k} {v}" for k, v in env.get("versions", {}).items()),
+    ]
 
 
 def machine_lines(runs: dict[str, Any]) -> list[str]:
@@ -529,12 +710,14 @@ def render(runs: dict[str, Any], s: dict[str, Any], plots: Sequence[str]) -> str
         "of one gradient step (forward, cost, backward, update) unless stated; ratios "
         "compare cells measured in this same run."
     )
-    L += ["", "## Machine", "", *machine_lines(runs)]
+    L += ["", "## Machine", "", *machine_lines(runs), *env_lines(s.get("env"))]
     L += ["", "## Performance targets", ""]
     L += _table(
         ["target", "goal", "measured", "status"],
         ([t["target"], t["goal"], t["figure"], f"**{t['status']}**"] for t in s["targets"]),
     )
+    L += timing_lines(s.get("timing_file"))
+    L += tests_lines(s)
     L += [
         "",
         "## Vectorization: speedup per m × n_x",
@@ -542,28 +725,33 @@ def render(runs: dict[str, Any], s: dict[str, Any], plots: Sequence[str]) -> str
         "Loop cells whose estimated time exceeds the budget are *skipped (budget)*; "
         "they are never extrapolated. `—`: not in this grid.",
     ]
+    L += device_tables(s)
     L += speedup_tables(s)
     skipped = sorted({x["reason"] for x in runs["skipped"] if "budget" not in x["reason"]})
     if skipped:
         L += ["", "Other skips: " + "; ".join(skipped)]
-    L += ["", "### GPU overtake point", ""]
+    L += ["", "### Where each backend overtakes NumPy (vectorized step)", ""]
     if s["gpu_overtake"]:
         L += _table(
-            ["model", "backend", "n_x", "GPU faster than NumPy from m ="],
+            ["model", "backend", "n_x", "faster than NumPy from m = (and at every larger m)"],
             (
                 [o["model"], o["backend"], o["n_x"], o["overtake_m"] or "never (in grid)"]
                 for o in s["gpu_overtake"]
             ),
         )
-    else:
-        L.append(NO_GPU + ".")
+    if not any(o["backend"] in GPU_BACKENDS for o in s["gpu_overtake"]):
+        L.append(f"\nCuPy / torch-CUDA: {NO_GPU}.")
     L += ["", "## The lecture's dot product (10⁶ elements)", ""]
     L += _table(
-        ["backend", "for-loop", "vectorized (`xp.vecdot`)", "speedup", "course"],
+        ["backend", "for-loop", "loop length", "vectorized (`xp.vecdot`)", "speedup", "course"],
         (
             [
                 d["backend"],
                 _fmt_t(d["loops_s"]),
+                # a shorter loop (a GPU: one kernel per element) is scaled to 10⁶
+                f"{d['n_loop']:,}" + (" (scaled)" if d["n_loop"] != d["n"] else "")
+                if d["n_loop"]
+                else "—",
                 _fmt_t(d["vectorized_s"]),
                 _fmt_x(d["speedup"]),
                 "≈300×",
@@ -595,6 +783,7 @@ def render(runs: dict[str, Any], s: dict[str, Any], plots: Sequence[str]) -> str
             "fraction (paired)",
             "fraction (separate)",
             "nominal GFLOP/s (3/layer)",
+            "step / matmuls (device events)",
         ],
         (
             [
@@ -608,10 +797,15 @@ def render(runs: dict[str, Any], s: dict[str, Any], plots: Sequence[str]) -> str
                 f"{r['fraction']:.1%}" if "fraction" in r else "—",
                 f"{r['fraction_separate']:.1%}" if "fraction_separate" in r else "—",
                 f"{r['nominal_flops'] / r['step_s'] / 1e9:.1f}" if "step_s" in r else "—",
+                f"{_fmt_t(r.get('gpu_step_s'))} / {_fmt_t(r.get('gpu_matmul_s'))}"
+                if r.get("gpu_step_s")
+                else "—",
             ]
             for r in s["roofline"]
         ),
     )
+    if not any(r["backend"] in GPU_BACKENDS for r in s["roofline"]):
+        L += ["", f"Roofline against same-run cuBLAS (CuPy / torch-CUDA): {NO_GPU}."]
     L += ["", "## Abstraction cost (xpnet on NumPy / hand-written NumPy step)", ""]
     L += [
         "*ratio* divides the minima of two separately benchmarked cells; *paired ratio* "
@@ -684,6 +878,8 @@ def render(runs: dict[str, Any], s: dict[str, Any], plots: Sequence[str]) -> str
             for p in s["peers"]
         ),
     )
+    L += latency_lines(s)
+    L += gpu_peer_lines(s)
     if s["dask"]:
         L += ["", "## Dask scaling", ""]
         L += _table(
@@ -740,7 +936,8 @@ def plot(s: dict[str, Any], out: Path) -> list[str]:
                 title=f"{model} ({backend})",
             )
             ax.grid(True, which="major", alpha=0.3)
-            ax.legend(fontsize=7)
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=7)
         fig.tight_layout()
         name = f"speedup_vs_m_{backend}.png"
         fig.savefig(out / name, dpi=80)
@@ -762,7 +959,8 @@ def plot(s: dict[str, Any], out: Path) -> list[str]:
                 ax.set(xscale="log", yscale="log", xlabel="m", title=f"n_x={n_x}")
                 ax.grid(True, alpha=0.3)
             axes[0][0].set_ylabel(f"s per step ({model}, {backend})")
-            axes[0][0].legend(fontsize=7)
+            if axes[0][0].get_legend_handles_labels()[0]:
+                axes[0][0].legend(fontsize=7)
             fig.tight_layout()
             name = f"time_vs_m_{backend}_{model}.png"
             fig.savefig(out / name, dpi=80)
@@ -784,8 +982,16 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
-def build_report(paths: Sequence[str | Path], out: str | Path) -> dict[str, Any]:
-    """Write results.json, speedups.json, report.md and the plots to ``out``.
+def build_report(
+    paths: Sequence[str | Path],
+    out: str | Path,
+    junit: str | Path | None = None,
+    env: str | Path | None = None,
+    timing: str | Path | None = None,
+) -> dict[str, Any]:
+    """Write results.json, speedups.json, report.md and the plots to ``out``; ``junit``
+    (pytest's JUnit XML) adds the tests per backend, ``env`` (ci/gpu/env.py's env.json)
+    the GPU machine.
 
     Returns the analysis (the content of speedups.json).
     """
@@ -794,7 +1000,9 @@ def build_report(paths: Sequence[str | Path], out: str | Path) -> dict[str, Any]
     runs = load_runs(paths)
     if not runs["benchmarks"]:
         raise SystemExit(f"no benchmark results in {list(map(str, paths))}: did the run fail?")
-    s = analyse(runs)
+    env_data = json.loads(Path(env).read_text()) if env and Path(env).is_file() else None
+    s = analyse(runs, junit=junit, env=env_data)
+    s["timing_file"] = str(timing) if timing else None
     (out / "results.json").write_text(json.dumps(_clean(runs), indent=1))
     (out / "speedups.json").write_text(json.dumps(_clean(s), indent=1))
     plots = plot(s, out)
@@ -806,8 +1014,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("json", nargs="+", help="pytest-benchmark --benchmark-json files")
     ap.add_argument("--out", required=True, help="report directory to write")
+    ap.add_argument("--junit", help="pytest --junitxml file: tests per backend (GPU run)")
+    ap.add_argument("--env", help="env.json written by ci/gpu/env.py (GPU run)")
+    ap.add_argument("--timing", help="timing.txt written by ci/gpu/run.sh (GPU run)")
     args = ap.parse_args(argv)
-    s = build_report(args.json, args.out)
+    s = build_report(args.json, args.out, junit=args.junit, env=args.env, timing=args.timing)
     print("\n".join(speedup_tables(s)))
     print(f"\nreport written to {args.out}/report.md", file=sys.stderr)
     return 0

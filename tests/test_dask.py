@@ -358,3 +358,56 @@ def test_distributed_persists_X_on_the_workers(client, data) -> None:
 @pytest.mark.slow
 def test_distributed_fit_from_npy_files(client, tmp_path, data, reference) -> None:
     fit_from_npy_files(tmp_path, data, reference, chunk_x=300, chunk_y=500)
+
+
+# ============================================================================ streamed mini-batches
+
+MB = dict(optimizer="adam", batch_size=50, num_iterations=3, record_every=1, learning_rate=0.01,
+          seed=3)  # fmt: skip
+
+
+@pytest.mark.parametrize("shuffle", [True, "course"])
+@pytest.mark.parametrize("keep_prob", [1.0, 0.7])
+def test_minibatches_on_one_block_equal_numpy(data, shuffle, keep_prob):
+    """One block: the streamed epoch is the NumPy epoch (same shuffles, same host masks)."""
+    X, Y = data
+    ref = xpnet.NeuralNetwork(DIMS, shuffle=shuffle, keep_prob=keep_prob, **MB).fit(X, Y)
+    net = xpnet.NeuralNetwork(DIMS, shuffle=shuffle, keep_prob=keep_prob, backend="dask", **MB)
+    net.fit(da.from_array(X, chunks=(5, 1000)), da.from_array(Y, chunks=(1, 1000)))
+    np.testing.assert_allclose([c for _, c in net.costs_], [c for _, c in ref.costs_], rtol=RTOL)
+    for k, p in net.params_.items():
+        assert isinstance(p, da.Array) and p.numblocks == (1, 1)
+        np.testing.assert_allclose(xpnet.to_numpy(p), ref.params_[k], rtol=RTOL, atol=ATOL)
+    assert net.t_ == ref.t_ == 3 * 20
+
+
+def test_minibatches_stream_each_block_once_per_epoch(data):
+    """Unshuffled, with blocks a multiple of the batch: the batches are NumPy's, and each
+    epoch reads every block of X exactly once."""
+    X, Y = data
+    reads: list[int] = []
+
+    def count(block, block_info=None):
+        reads.append(block_info[0]["chunk-location"][1])
+        return block
+
+    Xd = da.from_array(X, chunks=(5, 250)).map_blocks(count, dtype=X.dtype)
+    Yd = da.from_array(Y, chunks=(1, 250))
+    ref = xpnet.NeuralNetwork(DIMS, shuffle=False, **MB).fit(X, Y)
+    net = xpnet.NeuralNetwork(DIMS, shuffle=False, backend="dask", **MB)
+    with dask.config.set(scheduler="sync"):
+        net.fit(Xd, Yd)
+    np.testing.assert_allclose([c for _, c in net.costs_], [c for _, c in ref.costs_], rtol=RTOL)
+    for k, p in net.params_.items():
+        np.testing.assert_allclose(xpnet.to_numpy(p), ref.params_[k], rtol=RTOL, atol=ATOL)
+    # fit's input checks read X once (finite values); then 3 epochs x 4 blocks, once each
+    epochs = reads[-12:]
+    assert sorted(epochs) == sorted([0, 1, 2, 3] * 3), reads
+    assert len(reads) <= 4 + 12, reads
+
+
+def test_course_shuffle_refuses_several_blocks(data):
+    X, Y = data
+    net = xpnet.NeuralNetwork(DIMS, shuffle="course", backend="dask", **MB)
+    with pytest.raises(ValueError, match="shuffle='course' permutes all m examples"):
+        net.fit(da.from_array(X, chunks=(5, 500)), da.from_array(Y, chunks=(1, 500)))

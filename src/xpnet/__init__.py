@@ -19,10 +19,10 @@ from ._backend import (
 from ._backend import to_backend as _to_backend
 from .activations import ACTIVATIONS, Activation, leaky_relu
 from .cache import LayerCache
-from .initializers import INITS, initialize_parameters
 from .gradcheck import gradient_check
-from .io import ModelFileError, load
-from .model import NeuralNetwork
+from .initializers import INITS, initialize_parameters
+from .io import ModelFileError
+from .model import NeuralNetwork, load
 from .optimizers import OPTIMIZERS
 from .propagation import (
     IMPLS,

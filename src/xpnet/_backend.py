@@ -426,6 +426,22 @@ def materialize(*trees: Any) -> tuple[Any, ...]:
     return tuple(out)
 
 
+def materialize_to_host(trees: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
+    """Dicts of (small, Dask) arrays computed to host NumPy arrays in one pass."""
+    import dask
+
+    flat = [a for t in trees for a in t.values()]
+    computed = iter(dask.compute(*flat))
+    return tuple({k: np.asarray(next(computed)) for k in t} for t in trees)
+
+
+def to_single_chunks(trees: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
+    """Dicts of host arrays back to single-chunk Dask arrays (the model's parameters)."""
+    import dask.array as da
+
+    return tuple({k: _single_chunk(da, a) for k, a in t.items()} for t in trees)
+
+
 def _single_chunk(da: ModuleType, a: Any) -> Any:
     a = np.asarray(a)
     return da.from_array(a, chunks=a.shape)

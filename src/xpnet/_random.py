@@ -12,7 +12,9 @@ numpy              ``numpy.random.Generator`` (PCG64), or the course's legacy
 cupy               ``cupy.random.Generator`` (``cupy.random.default_rng``)
 torch              ``torch.Generator`` on the model's device
 jax                a ``jax.random`` key, split once per step (functional)
-dask               ``dask.array.random.default_rng``; masks are chunked like X
+dask               a host ``numpy.random.Generator`` that seeds one
+                   ``dask.array.random.default_rng`` per step (masks chunked like
+                   X, drawn on the workers); streamed mini-batches use it directly
 array_api_strict   a host ``numpy.random.Generator``; each mask is copied to the
                    device (the strict library has no generator of its own)
 =================  ============================================================
@@ -121,11 +123,7 @@ def make_dropout_rng(xp: ModuleType, device: Any, seed: Any) -> Any:
 
         with cupy.cuda.Device(device if device is not None else cupy.cuda.Device().id):
             return cupy.random.default_rng(s)
-    if name == "dask":
-        import dask.array as da
-
-        return da.random.default_rng(s)
-    return np.random.default_rng(s)  # numpy, array_api_strict (host draws)
+    return np.random.default_rng(s)  # numpy, array_api_strict, dask (host draws or seeds)
 
 
 def dropout_masks(
@@ -164,8 +162,11 @@ def dropout_masks(
         elif name == "cupy":
             U = rng.random(shape, dtype=dtype)
         elif name == "dask":
+            import dask.array as da
+
             chunks = (shape[0], like.chunks[1]) if like is not None else "auto"
-            U = xp.astype(rng.random(shape, chunks=chunks), dtype)
+            worker_rng = da.random.default_rng(int(rng.integers(0, 2**63 - 1)))
+            U = xp.astype(worker_rng.random(shape, chunks=chunks), dtype)
         elif isinstance(rng, np.random.RandomState):
             U = xp.asarray(rng.rand(*shape), dtype=dtype, device=device)
         else:

@@ -312,9 +312,12 @@ def check_keep_prob(keep_prob: Any, n_hidden: int) -> tuple[float, ...]:
                 "number for all"
             )
     else:
-        raise TypeError(f"keep_prob must be a number in (0, 1] or a list of them, got {keep_prob!r}")
+        raise TypeError(
+            f"keep_prob must be a number in (0, 1] or a list of them, got {keep_prob!r}"
+        )
     return tuple(
-        check_unit_interval(f"keep_prob[{i}]" if len(values) > 1 else "keep_prob", k,
-                            low_open=True, high_open=False)
+        check_unit_interval(
+            f"keep_prob[{i}]" if len(values) > 1 else "keep_prob", k, low_open=True, high_open=False
+        )
         for i, k in enumerate(values)
     )

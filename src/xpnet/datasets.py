@@ -82,7 +82,9 @@ def moons(m: int = 300, noise: float = 0.2, seed: int = 3) -> tuple[np.ndarray, 
     outer = np.stack([np.cos(t_out), np.sin(t_out)], axis=1)
     inner = np.stack([1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5], axis=1)
     labels = np.concatenate([np.zeros(n_out), np.ones(m - n_out)])
-    return _shuffle_and_noise(np.concatenate([outer, inner]), labels, noise, np.random.RandomState(seed))
+    return _shuffle_and_noise(
+        np.concatenate([outer, inner]), labels, noise, np.random.RandomState(seed)
+    )
 
 
 def circles(

@@ -24,6 +24,7 @@ would compare two different functions.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -98,7 +99,7 @@ def gradient_check(
     AL, caches = forward(X, params, acts, xp=xp, masks=masks)
     grads = backward(AL, Y, caches, l2, xp=xp)
     keys = list(params)
-    sizes = [int(p.size) for p in params.values()]
+    sizes = [math.prod(p.shape) for p in params.values()]
     theta = xp.concat([xp.reshape(params[k], (-1,)) for k in keys])
     g = xp.concat([xp.reshape(grads[f"d{k}"], (-1,)) for k in keys])
     n = int(theta.shape[0])

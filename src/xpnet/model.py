@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from numbers import Integral
 from typing import Any
@@ -18,7 +20,6 @@ from ._backend import (
     get_namespace,
     is_lazy,
     lazy_check_finite,
-    materialize,
     namespace_of,
     persist_examples,
     resolve_device,
@@ -30,12 +31,13 @@ from ._progress import ProgressBar
 from ._random import make_dropout_rng, shuffle_generator
 from .activations import Activation, get_activation
 from .initializers import INITS, initialize_parameters
-from .optimizers import OPTIMIZERS, initialize_optimizer_state
+from .io import bad_file, read_model_file, write_model_file
+from .optimizers import OPTIMIZERS, initialize_optimizer_state, optimizer_state_keys
 from .propagation import IMPLS
 from .schedules import SCHEDULES
 from .training import DivergenceError, TrainingConfig, TrainingState, train
 
-__all__ = ["DivergenceError", "NeuralNetwork"]
+__all__ = ["DivergenceError", "NeuralNetwork", "load"]
 
 Array = Any
 
@@ -238,9 +240,11 @@ class NeuralNetwork:
             xp = get_namespace(backend)  # fails now, clearly, if the backend is unusable
             resolve_dtype(xp, dtype)
             resolve_device(xp, device)
-            if isinstance(seed, np.random.RandomState) and self.keep_probs and min(
-                self.keep_probs
-            ) < 1:
+            if (
+                isinstance(seed, np.random.RandomState)
+                and self.keep_probs
+                and min(self.keep_probs) < 1
+            ):
                 make_dropout_rng(xp, None, seed)  # refuses a RandomState off NumPy
 
     @classmethod
@@ -263,9 +267,15 @@ class NeuralNetwork:
         zero).
         """
         L = v.check_params(params)
-        dims = [int(params["W1"].shape[1])] + [int(params[f"W{l}"].shape[0]) for l in range(1, L + 1)]
+        dims = [int(params["W1"].shape[1])] + [
+            int(params[f"W{l}"].shape[0]) for l in range(1, L + 1)
+        ]
         first = params["W1"]
-        dtype = getattr(first.dtype, "name", None) or str(first.dtype).removeprefix("torch.")
+        if _is_array(first):
+            ns = namespace_of(first)
+            dtype = "float32" if first.dtype == ns.float32 else "float64"
+        else:
+            dtype = "float64"
         model = cls(
             dims,
             hidden_activation=hidden_activation,
@@ -417,9 +427,8 @@ class NeuralNetwork:
         if continuing:
             params = self.params_
             opt_state = getattr(self, "opt_state_", None)
-            if opt_state is None or set(opt_state) != set(
-                initialize_optimizer_state(self.optimizer, params, xp=xp)
-            ):
+            if opt_state is None or set(opt_state) != optimizer_state_keys(self.optimizer, params):
+                # none yet (from_params), or another optimizer's: start this one at zero
                 opt_state = initialize_optimizer_state(self.optimizer, params, xp=xp)
             costs, epoch = list(self.costs_), self.n_iter_
         else:
@@ -509,13 +518,65 @@ class NeuralNetwork:
     def save(self, path: Any) -> None:
         """Save the fitted model to ``path`` (one ``.npz``, written atomically).
 
-        Parameters, activations, dtype, hyperparameters, ``costs_`` and ``n_iter_``
-        are stored; :func:`xpnet.load` restores them bit for bit on any backend.
-        See :mod:`xpnet.io` for the format.
-        """
-        from .io import save
+        Parameters, the optimizer state, activations, dtype, hyperparameters,
+        ``costs_`` and ``n_iter_`` are stored; :func:`xpnet.load` restores them bit
+        for bit on any backend. See :mod:`xpnet.io` for the format.
 
-        save(self, path)
+        Raises
+        ------
+        RuntimeError
+            When the model is not fitted.
+        ValueError
+            When an activation is a custom :class:`~xpnet.Activation` that cannot be
+            rebuilt by name on load, or ``learning_rate_decay`` is a callable
+            (loading never runs code from a file).
+        """
+        arrays, meta = self._to_state()
+        write_model_file(path, arrays, meta)
+
+    def _to_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """The model as host arrays (parameters, ``opt.*`` optimizer state) and JSON metadata."""
+        if not hasattr(self, "params_"):
+            raise RuntimeError("this NeuralNetwork is not fitted yet; call fit(X, Y) before save")
+        acts = {}
+        for role in ("hidden_activation", "output_activation"):
+            act = getattr(self, role)
+            spec = act.to_spec()
+            try:
+                same = get_activation(spec) == act
+            except ValueError:
+                same = False
+            if not same:
+                raise ValueError(
+                    f"{role}={act!r} is a custom Activation that load() could not rebuild by "
+                    "name; only xpnet.ACTIVATIONS entries and xpnet.activations.leaky_relu(slope)"
+                    " can be saved (loading never runs code from a file)"
+                )
+            acts[role] = spec
+        hyper = {k: getattr(self, k) for k in _HYPERPARAMETERS}
+        if not (hyper["seed"] is None or isinstance(hyper["seed"], int)):
+            hyper["seed"] = None  # a generator object has no JSON form; its draw is in params_
+        if callable(hyper["learning_rate_decay"]):
+            raise ValueError(
+                "learning_rate_decay is a Python callable, which a model file cannot hold "
+                "(loading never runs code from a file); use 'inverse_time' or 'scheduled', or "
+                "set model.learning_rate_decay = None before saving and set it again after loading"
+            )
+        if not isinstance(hyper["keep_prob"], int | float):
+            hyper["keep_prob"] = [float(k) for k in hyper["keep_prob"]]
+        arrays = {k: np.ascontiguousarray(to_numpy(p)) for k, p in self.params_.items()}
+        for k, a in (getattr(self, "opt_state_", None) or {}).items():
+            arrays[_OPT_PREFIX + k] = np.array(to_numpy(a), order="C")  # keeps t 0-d
+        meta = {
+            "layer_dims": list(self.layer_dims),
+            **acts,
+            "dtype": arrays["W1"].dtype.name,
+            "hyperparameters": hyper,
+            "trained_on": {"backend": getattr(self, "backend_", None)},
+            "costs": [[int(i), float(c)] for i, c in self.costs_],
+            "n_iter": int(self.n_iter_),
+        }
+        return arrays, meta
 
     def __repr__(self) -> str:
         acts = [a.to_spec() for a in (self.hidden_activation, self.output_activation)]
@@ -531,3 +592,157 @@ def _steps(opt_state: Mapping[str, Any]) -> int:
     """The optimizer's step count t as a Python int (one small read)."""
     t = opt_state.get("t")
     return 0 if t is None else int(to_numpy(t))
+
+
+# ---------------------------------------------------------------------------- loading
+
+_OPT_PREFIX = "opt."
+#: Constructor arguments stored in a model file (format 1 had the first nine).
+_HYPERPARAMETERS = (
+    "learning_rate",
+    "num_iterations",
+    "init",
+    "init_scale",
+    "seed",
+    "l2",
+    "impl",
+    "record_every",
+    "verbose",
+    "optimizer",
+    "beta",
+    "beta1",
+    "beta2",
+    "epsilon",
+    "batch_size",
+    "shuffle",
+    "learning_rate_decay",
+    "decay_rate",
+    "time_interval",
+    "keep_prob",
+    "warm_start",
+)
+
+
+def load(path: Any, *, backend: Any = None, device: Any = None) -> NeuralNetwork:
+    """Load a model saved with :meth:`NeuralNetwork.save`, on any backend and device.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.npz`` file.
+    backend : str, module or None
+        Where the parameters go: "numpy", "torch", "cupy", "jax", "dask",
+        "array_api_strict" or a namespace. ``None``: NumPy, and the model's
+        ``backend`` stays ``None`` (a later ``fit`` follows its data's library).
+    device : optional
+        Device on that backend ("cuda:0", "device1", ...); default: its default.
+
+    Returns
+    -------
+    NeuralNetwork
+        Fitted: ``params_`` (and ``opt_state_``) equal bit for bit to the saved ones
+        (in the saved dtype), ``costs_``, ``n_iter_`` and all hyperparameters restored.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ModelFileError (a ValueError)
+        Truncated, corrupted or foreign file, a pickled object inside, or a format
+        version newer than this xpnet reads.
+    BackendUnavailableError
+        When ``backend`` cannot be used on this machine.
+    """
+    import os
+
+    path = os.fspath(path)
+    meta, arrays = read_model_file(path)
+    _check_contents(path, meta, arrays)
+    hyper = dict(meta["hyperparameters"])
+    unknown = sorted(set(hyper) - set(_HYPERPARAMETERS))
+    if unknown:
+        raise bad_file(path, f"unknown hyperparameters {unknown}")
+    try:
+        model = NeuralNetwork(
+            meta["layer_dims"],
+            hidden_activation=get_activation(meta["hidden_activation"]),
+            output_activation=get_activation(meta["output_activation"]),
+            backend=backend,
+            device=device,
+            dtype=meta["dtype"],
+            **hyper,
+        )
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, ImportError):  # BackendUnavailableError: the caller's choice
+            raise
+        raise bad_file(path, f"its settings are invalid ({exc})") from exc
+    xp = get_namespace("numpy" if backend is None else backend)
+    dev = resolve_device(xp, device)
+    dtype = resolve_dtype(xp, meta["dtype"])
+    model.params_ = {
+        k: to_backend(arrays[k], xp, device=dev, dtype=dtype)
+        for k in sorted(arrays, key=_param_order)
+        if not k.startswith(_OPT_PREFIX)
+    }
+    opt = {
+        k[len(_OPT_PREFIX) :]: to_backend(a, xp, device=dev, dtype=dtype)
+        for k, a in arrays.items()
+        if k.startswith(_OPT_PREFIX)
+    }
+    if set(opt) != optimizer_state_keys(model.optimizer, model.params_):
+        opt = initialize_optimizer_state(model.optimizer, model.params_, xp=xp)  # format 1
+    model.opt_state_ = opt
+    model.t_ = int(arrays[_OPT_PREFIX + "t"]) if _OPT_PREFIX + "t" in arrays else 0
+    model.costs_ = list(meta["costs"])
+    model.n_iter_ = meta["n_iter"]
+    model.backend_ = backend_name(xp)
+    return model
+
+
+def _check_contents(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    try:
+        dims = [int(n) for n in meta["layer_dims"]]
+        dtype = meta["dtype"]
+        meta["hyperparameters"]["learning_rate"]  # noqa: B018 - presence check
+        costs = [(int(i), float(c)) for i, c in meta["costs"]]
+        n_iter = int(meta["n_iter"])
+        meta["hidden_activation"], meta["output_activation"]  # noqa: B018
+    except (KeyError, TypeError, ValueError) as exc:
+        raise bad_file(path, f"its metadata lacks or mangles a field ({exc!r})") from exc
+    if dtype not in ("float32", "float64"):
+        raise bad_file(path, f"dtype={dtype!r}; expected 'float32' or 'float64'")
+    L = len(dims) - 1
+    expected = {f"{p}{k}" for k in range(1, L + 1) for p in "Wb"}
+    opt = {k for k in arrays if k.startswith(_OPT_PREFIX)}
+    for k in opt:
+        name = k[len(_OPT_PREFIX) :]
+        want = () if name == "t" else (arrays[name[2:]].shape if name[2:] in arrays else None)
+        if want is None or (name != "t" and name[:2] not in ("vd", "sd")):
+            raise bad_file(path, f"it holds an unknown optimizer entry {k!r}")
+        if arrays[k].shape != want or arrays[k].dtype.name != dtype:
+            raise bad_file(
+                path, f"{k} is {arrays[k].dtype.name} {arrays[k].shape}; expected {want}"
+            )
+    if set(arrays) - opt != expected:
+        raise bad_file(
+            path,
+            f"it holds arrays {sorted(arrays)} but layer_dims={dims} needs {sorted(expected)}",
+        )
+    for k in range(1, L + 1):
+        for name, shape in ((f"W{k}", (dims[k], dims[k - 1])), (f"b{k}", (dims[k], 1))):
+            a = arrays[name]
+            if a.shape != shape or a.dtype.name != dtype:
+                raise bad_file(
+                    path,
+                    f"{name} is {a.dtype.name} {a.shape}; layer_dims={dims} and dtype={dtype!r} "
+                    f"give {dtype} {shape}",
+                )
+    meta["costs"], meta["n_iter"] = costs, n_iter
+    if any(not math.isfinite(c) for _, c in costs) or n_iter < 0:
+        raise bad_file(path, "its cost history or n_iter is invalid")
+
+
+def _param_order(key: str) -> tuple[int, str]:
+    """W1, b1, W2, b2, ... (the order of initialize_parameters)."""
+    m = re.fullmatch(r"([Wb])(\d+)", key)
+    return (int(m.group(2)), m.group(1)) if m else (0, key)

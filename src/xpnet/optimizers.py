@@ -30,6 +30,7 @@ __all__ = [
     "gd_update",
     "initialize_optimizer_state",
     "momentum_update",
+    "optimizer_state_keys",
     "optimizer_update",
     "rmsprop_update",
 ]
@@ -44,6 +45,11 @@ OPTIMIZERS: dict[str, tuple[str, ...]] = {
     "rmsprop": ("s",),
     "adam": ("v", "s"),
 }
+
+
+def optimizer_state_keys(name: str, params: Params) -> set[str]:
+    """The keys of optimizer ``name``'s state for ``params``: {"vdW1", ..., "t"}."""
+    return {f"{prefix}d{k}" for prefix in OPTIMIZERS[name] for k in params} | {"t"}
 
 
 def initialize_optimizer_state(name: str, params: Params, *, xp: ModuleType) -> dict[str, Array]:

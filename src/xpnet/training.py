@@ -30,7 +30,7 @@ divided by m.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -38,7 +38,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from ._backend import is_lazy, materialize
+from ._backend import get_namespace, is_lazy, materialize, materialize_to_host, to_single_chunks
 from ._random import dropout_masks, epoch_permutation
 from .activations import Activation
 from .optimizers import optimizer_update
@@ -150,6 +150,77 @@ def make_step(
     return step
 
 
+def _batches(
+    state: TrainingState, Xs: Array, Ys: Array, b: int, lr: Array, step: Step, record: bool
+) -> Array | None:
+    """The steps over consecutive batches of (Xs, Ys), already in the epoch's order; with
+    ``record``, Σ_t m_t J_t over them (still on the device), else None."""
+    params, opt_state = state.current
+    rng = state.rng
+    m = Xs.shape[1]
+    total = None
+    for k in range(0, m, b):
+        stop = min(k + b, m)  # the standard leaves out-of-bounds slice ends unspecified
+        params, opt_state, J, rng = step(params, opt_state, Xs[:, k:stop], Ys[:, k:stop], lr, rng)
+        state.rng = rng
+        state.current = (params, opt_state)
+        if record:
+            total = J * (stop - k) if total is None else total + J * (stop - k)
+    return total
+
+
+def _stream_epoch(
+    state: TrainingState,
+    X: Array,
+    Y: Array,
+    config: TrainingConfig,
+    epoch: int,
+    alpha: float,
+    record: bool,
+) -> Any:
+    """One mini-batch epoch over a Dask X that reads each block of X (and Y) once.
+
+    The blocks along m are visited in a shuffled order (kept when there is one
+    block); each is computed to host memory, its examples are shuffled, and its
+    batches run on NumPy; batches never span two blocks, so the last batch of each
+    block may be smaller. The parameters (small) travel to the host at the start of
+    the epoch and back to single-chunk Dask arrays at its end, also after an
+    interrupt. Returns the epoch cost (a host number), or None without ``record``.
+    """
+    import dask
+
+    xp_host = get_namespace("numpy")
+    bounds = np.cumsum((0, *X.chunks[1]))
+    blocks = list(zip(bounds[:-1], bounds[1:], strict=True))
+    if config.shuffle == "course" and len(blocks) > 1:
+        raise ValueError(
+            f"shuffle='course' permutes all m examples at once, but this Dask X streams "
+            f"{len(blocks)} blocks along m, and a mini-batch epoch reads each block once; "
+            "pass X with one chunk along m (X.rechunk({1: -1})), or use shuffle=True"
+        )
+    order = range(len(blocks))
+    if config.shuffle is True and len(blocks) > 1:
+        order = state.shuffle_rng.permutation(len(blocks))
+    params, opt_state = materialize_to_host(state.current)
+    dtype = params["W1"].dtype
+    state.current = (params, opt_state)
+    step = make_step(config, xp=xp_host, with_cost=record)
+    lr = xp_host.asarray(alpha, dtype=dtype)
+    total = 0.0
+    try:
+        for k in order:
+            start, stop = blocks[k]
+            Xk, Yk = dask.compute(X[:, start:stop], Y[:, start:stop])
+            perm = epoch_permutation(stop - start, epoch, config.shuffle, state.shuffle_rng)
+            Xk, Yk = np.ascontiguousarray(Xk[:, perm]), np.ascontiguousarray(Yk[:, perm])
+            part = _batches(state, Xk, Yk, config.batch_size, lr, step, record)
+            if record:
+                total += float(part)
+    finally:
+        state.current = to_single_chunks(state.current)
+    return total / X.shape[1] if record else None
+
+
 def _materialize(params: Any, opt_state: Any, J: Any) -> tuple[Any, Any, Any]:
     """Dask: compute the new parameters and state (and J) in one pass, so the next step's
     graph does not grow with the number of steps."""
@@ -241,24 +312,14 @@ def train(
             state.rng = rng
             state.current = (params, opt_state)
             epoch_cost = J
+        elif lazy:
+            epoch_cost = _stream_epoch(state, X, Y, config, e, alpha, record)
         else:
             perm = epoch_permutation(m, e, config.shuffle, state.shuffle_rng)
             order = xp.asarray(perm, device=device)
             Xs, Ys = xp.take(X, order, axis=1), xp.take(Y, order, axis=1)
-            epoch_cost = None
-            for k in range(0, m, b):
-                stop = min(k + b, m)  # the standard leaves out-of-bounds slice ends unspecified
-                Xb, Yb = Xs[:, k:stop], Ys[:, k:stop]
-                params, opt_state, J, rng = (step if record else step_without_cost)(
-                    params, opt_state, Xb, Yb, lr, rng
-                )
-                if lazy:
-                    params, opt_state, J = _materialize(params, opt_state, J)
-                state.rng = rng
-                state.current = (params, opt_state)
-                if record:
-                    mb = Xb.shape[1]
-                    epoch_cost = J * mb if epoch_cost is None else epoch_cost + J * mb
+            run = step if record else step_without_cost
+            epoch_cost = _batches(state, Xs, Ys, b, lr, run, record)
             if record:
                 epoch_cost = epoch_cost / m
         if record:

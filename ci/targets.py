@@ -1,0 +1,378 @@
+"""The performance targets as data: one table, read by ``ci/report.py`` (each target's
+figure and MET / MISSED) and by ``ci/gate.py`` (the CI gate's wide margins).
+
+A row names what is measured, the issue's goal, and the function that reads its figures
+(labelled ratios) from the analysis that ``ci/report.py`` writes to ``speedups.json``.
+Adding a benchmark or a target means adding a row here; neither the rendering nor the
+gate changes.
+
+``goal`` is the issue's target (None: a gate-only check); ``gate`` is the margin CI fails
+on, far wider than run-to-run noise (None: not gated), judged on ``gate_measure`` (default
+``measure``). ``gpu`` rows need a CUDA backend and read "not run: no GPU in this run"
+without one. ``reported`` rows are met by giving the figures at all (the issue asks for
+them, not for a threshold).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+GPU_BACKENDS = ("cupy", "torch-cuda")
+NO_GPU = "not run: no GPU in this run"
+NOT_MEASURED = "not measured in this run"
+
+Figures = list[tuple[str, float]]
+OPS = {">=": operator.ge, "<=": operator.le}
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    title: str
+    op: str  # ">=" or "<=": the direction in which the figure is good
+    goal: float | None
+    measure: Callable[[dict[str, Any]], Figures]
+    gate: float | None = None
+    gate_measure: Callable[[dict[str, Any]], Figures] | None = None
+    gate_title: str | None = None  # what the gate checks, where gate_measure differs
+    unit: str = "×"  # "×" for ratios, "%" for fractions, "" for counts
+    gpu: bool = False
+    reported: bool = False
+
+    def fmt(self, v: float) -> str:
+        if self.unit == "%":
+            return f"{v:.1%}"
+        if self.unit == "×":
+            return f"{v:,.0f}×" if v >= 100 else f"{v:.3g}×"
+        return f"{v:g}"
+
+    @property
+    def goal_text(self) -> str:
+        if self.reported:
+            return "given"
+        if self.goal is None:
+            return "—"
+        return f"{self.op.replace('>=', '≥').replace('<=', '≤')} {self.fmt(self.goal)}"
+
+    def worst(self, figures: Figures) -> float:
+        values = [v for _, v in figures]
+        return min(values) if self.op == ">=" else max(values)
+
+    def evaluate(self, s: dict[str, Any]) -> dict[str, Any]:
+        """This target's row of the report: figure, worst value and status."""
+        figures = self.measure(s)
+        if not figures:
+            status = NO_GPU if self.gpu and not s.get("gpu_ran") else NOT_MEASURED
+            return {
+                "key": self.key,
+                "target": self.title,
+                "goal": self.goal_text,
+                "figure": status,
+                "value": None,
+                "status": status,
+            }
+        worst = self.worst(figures)
+        ok = self.reported or OPS[self.op](worst, self.goal)
+        figure = "; ".join(
+            f"{label}: {self.fmt(v)}" if label else self.fmt(v) for label, v in figures
+        )
+        return {
+            "key": self.key,
+            "target": self.title,
+            "goal": self.goal_text,
+            "figure": figure,
+            "value": worst,
+            "status": "MET" if ok else "MISSED",
+        }
+
+    def gate_checks(self, s: dict[str, Any]) -> list[tuple[str, float | None, str, float]]:
+        """(description, figure, op, gate threshold) for ci/gate.py."""
+        if self.gate is None:
+            return []
+        figures = (self.gate_measure or self.measure)(s)
+        title = self.gate_title or self.title
+        if not figures:
+            return [(title, None, self.op, self.gate)]
+        return [
+            (f"{title}{': ' + lbl if lbl else ''}", v, self.op, self.gate) for lbl, v in figures
+        ]
+
+
+# ----------------------------------------------------------------------------- measures
+
+
+def _dims(d: list[int]) -> str:
+    return "x".join(map(str, d))
+
+
+def _vec_speedup(model: str, n_x: int, m: int, backend: str = "numpy") -> Callable:
+    def measure(s: dict[str, Any]) -> Figures:
+        return [
+            ("", c["speedup_vs_loops"])
+            for c in s["vectorization"]["cells"]
+            if (c["model"], c["backend"], c["n_x"], c["m"]) == (model, backend, n_x, m)
+            and c["speedup_vs_loops"]
+        ]
+
+    return measure
+
+
+def _vec_numpy_m1000(s: dict[str, Any]) -> Figures:
+    return [
+        (f"{c['model']} m={c['m']} n_x={c['n_x']}", c["speedup_vs_loops"])
+        for c in s["vectorization"]["cells"]
+        if c["backend"] == "numpy" and c["m"] >= 1000 and c["speedup_vs_loops"]
+    ]
+
+
+def _dot_numpy(s: dict[str, Any]) -> Figures:
+    return [("", d["speedup"]) for d in s["dot"] if d["backend"] == "numpy" and d["speedup"]]
+
+
+def _roofline(backends: tuple[str, ...], n: int, m: int, dtypes: tuple[str, ...]) -> Callable:
+    def measure(s: dict[str, Any]) -> Figures:
+        rows = [
+            r
+            for r in s["roofline"]
+            if r["backend"] in backends
+            and (r["n"], r["m"]) == (n, m)
+            and r["dtype"] in dtypes
+            and "fraction" in r
+        ]
+        label = len(backends) > 1 or len(dtypes) > 1
+        return [(f"{r['backend']} {r['dtype']}" if label else "", r["fraction"]) for r in rows]
+
+    return measure
+
+
+def _roofline_largest_numpy_f32(s: dict[str, Any]) -> Figures:
+    rows = [
+        r
+        for r in s["roofline"]
+        if r["backend"] == "numpy" and r["dtype"] == "float32" and "fraction" in r
+    ]
+    if not rows:
+        return []
+    r = max(rows, key=lambda r: r["n"] * r["m"])
+    return [(f"n={r['n']} m={r['m']} float32", r["fraction"])]
+
+
+def _abstraction(dims: list[int], m: int) -> Callable:
+    def measure(s: dict[str, Any]) -> Figures:
+        # judged on the interleaved (paired) ratio where the run measured one
+        return [
+            (
+                f"{a['dtype']}{', paired' if a['paired_ratio'] else ''}",
+                a["paired_ratio"] or a["ratio"],
+            )
+            for a in s["abstraction"]
+            if a["dims"] == dims and a["m"] == m and (a["paired_ratio"] or a["ratio"])
+        ]
+
+    return measure
+
+
+def _abstraction_all(s: dict[str, Any]) -> Figures:
+    return [
+        (f"{_dims(a['dims'])} m={a['m']} {a['dtype']}", a["ratio"])
+        for a in s["abstraction"]
+        if a["ratio"]
+    ]
+
+
+def _vs_torch_cpu(backend: str) -> Callable:
+    def measure(s: dict[str, Any]) -> Figures:
+        key = f"paired_{backend}_vs_torch_cpu"
+        rows = [(p, p[key]) for p in s["peers"] if p.get(key)]
+        if backend == "numpy" and not rows:  # a run without paired timings
+            rows = [(p, p["vs_torch_cpu"]) for p in s["peers"] if p["vs_torch_cpu"]]
+        return [(f"{_dims(p['dims'])} m={p['m']} {p['dtype']}", r) for p, r in rows]
+
+    return measure
+
+
+def _vs_torch_cpu_largest(s: dict[str, Any]) -> Figures:
+    rows = [p for p in s["peers"] if p["vs_torch_cpu"]]
+    if not rows:
+        return []
+    p = max(rows, key=lambda p: p["m"] * sum(p["dims"]))
+    return [(f"{_dims(p['dims'])} m={p['m']} {p['dtype']}", p["vs_torch_cpu"])]
+
+
+def _cupy_vs_torch_cuda_large(s: dict[str, Any]) -> Figures:
+    return [
+        (f"{_dims(p['dims'])} m={p['m']} {p['dtype']}", p["cupy_vs_torch_cuda"])
+        for p in s["peers"]
+        if p["m"] >= 2048 and p.get("cupy_vs_torch_cuda")
+    ]
+
+
+def _gpu_tests(s: dict[str, Any]) -> Figures:
+    """Per GPU backend that ran tests: tests that pass on NumPy but fail (or error) there.
+    JAX counts only where the run's env record (ci/gpu/env.py) shows JAX on a GPU."""
+    runs = (s.get("tests") or {}).get("backends", {})
+    jax_env = (s.get("env") or {}).get("jax")
+    jax_gpu = isinstance(jax_env, dict) and jax_env.get("backend") in ("gpu", "cuda")
+    out = []
+    for b in ("cupy", "torch-cuda", "jax"):
+        r = runs.get(b)
+        if not r or r["passed"] + r["failed"] == 0 or (b == "jax" and not jax_gpu):
+            continue
+        out.append(
+            (
+                f"{b}: {r['passed']} passed, {r['skipped']} skipped; failing where NumPy passes",
+                r["regressions"],
+            )
+        )
+    return out
+
+
+def _gpu_vectorized(s: dict[str, Any]) -> Figures:
+    n = {}
+    for c in s["vectorization"]["cells"]:
+        if c["backend"] in GPU_BACKENDS and c["vectorized_s"]:
+            n[c["backend"]] = n.get(c["backend"], 0) + 1
+    return [(f"{b} cells", float(k)) for b, k in sorted(n.items())]
+
+
+def _small_net(s: dict[str, Any]) -> Figures:
+    out = []
+    for r in s.get("latency", []):
+        if r["backend"] not in GPU_BACKENDS:
+            continue
+        for key, label in (
+            ("vs_floor", "/ floor"),
+            ("vs_torch_eager", "/ torch eager"),
+            ("vs_torch_compiled", "/ torch compiled"),
+        ):
+            if r.get(key):
+                out.append((f"{r['backend']} {r['dtype']} {label}", r[key]))
+    return out
+
+
+TARGETS: tuple[Target, ...] = (
+    Target(
+        "vec_logreg",
+        "vectorized vs loops, m=1000, n_x=1000, NumPy (logreg)",
+        ">=",
+        500,
+        _vec_speedup("logreg", 1000, 1000),
+        gate=20.0,
+        gate_measure=_vec_numpy_m1000,
+        gate_title="vectorized/loops speedup, NumPy, m >= 1000",
+    ),
+    Target(
+        "vec_shallow",
+        "vectorized vs loops, m=1000, n_x=1000, NumPy (shallow)",
+        ">=",
+        500,
+        _vec_speedup("shallow", 1000, 1000),
+    ),
+    Target("dot", "dot product 1e6: loop / vectorized, NumPy", ">=", None, _dot_numpy, gate=5.0),
+    Target(
+        "roofline_numpy",
+        "roofline n=2048, m=4096, float32, NumPy (fraction of same-run matmul throughput)",
+        ">=",
+        0.85,
+        _roofline(("numpy",), 2048, 4096, ("float32",)),
+        gate=0.40,
+        gate_measure=_roofline_largest_numpy_f32,
+        unit="%",
+        gate_title="roofline fraction, largest NumPy float32 cell",
+    ),
+    Target(
+        "abstraction_tiny",
+        "abstraction cost [20, 8, 1] m=128 (xpnet / hand-written NumPy)",
+        "<=",
+        1.15,
+        _abstraction([20, 8, 1], 128),
+        gate=2.0,
+        gate_measure=_abstraction_all,
+        gate_title="abstraction cost (separate cells)",
+    ),
+    Target(
+        "abstraction_large",
+        "abstraction cost [2048, 2048, 2048, 1] m=4096 (xpnet / hand-written NumPy)",
+        "<=",
+        1.02,
+        _abstraction([2048, 2048, 2048, 1], 4096),
+    ),
+    Target(
+        "vs_torch_numpy",
+        "xpnet step on NumPy (default backend) / PyTorch CPU nn step, "
+        "every size measured (interleaved pairs)",
+        "<=",
+        1.0,
+        _vs_torch_cpu("numpy"),
+        gate=3.0,
+        gate_measure=_vs_torch_cpu_largest,
+        gate_title="xpnet/torch CPU, largest cell",
+    ),
+    Target(
+        "vs_torch_torch",
+        "xpnet step on torch backend / PyTorch CPU nn step, every size "
+        "measured (interleaved pairs)",
+        "<=",
+        1.0,
+        _vs_torch_cpu("torch"),
+    ),
+    Target(
+        "gpu_tests",
+        "tests passing on NumPy that fail on cupy / torch-cuda / JAX (GPU run)",
+        "<=",
+        0,
+        _gpu_tests,
+        unit="",
+        gpu=True,
+    ),
+    Target(
+        "gpu_vectorization",
+        "vectorization table per device: GPU column beside NumPy's",
+        ">=",
+        None,
+        _gpu_vectorized,
+        unit="",
+        gpu=True,
+        reported=True,
+    ),
+    Target(
+        "gpu_roofline",
+        "GPU roofline n=2048, m=4096 (fraction of same-run cuBLAS)",
+        ">=",
+        0.85,
+        _roofline(GPU_BACKENDS, 2048, 4096, ("float32", "float64")),
+        unit="%",
+        gpu=True,
+    ),
+    Target(
+        "gpu_vs_torch_cuda",
+        "xpnet CuPy step / torch-CUDA nn step, large sizes (m ≥ 2048)",
+        "<=",
+        1.0,
+        _cupy_vs_torch_cuda_large,
+        gpu=True,
+    ),
+    Target(
+        "gpu_small_net",
+        "small-net step [20, 8, 1] m=128: multiple of the launch-bound "
+        "floor, and vs torch-CUDA eager / compiled",
+        "<=",
+        None,
+        _small_net,
+        gpu=True,
+        reported=True,
+    ),
+)
+
+
+def evaluate(s: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's target rows (gate-only rows, without a goal, are left out)."""
+    return [t.evaluate(s) for t in TARGETS if t.goal is not None or t.reported]
+
+
+def gate_checks(s: dict[str, Any]) -> list[tuple[str, float | None, str, float]]:
+    """Every gate check of every row, for ci/gate.py."""
+    return [c for t in TARGETS for c in t.gate_checks(s)]

@@ -1,0 +1,304 @@
+"""What can be checked of the GPU run without a GPU: the scripts of ``ci/gpu/`` (valid bash,
+one shared wheel list, pins that satisfy pyproject.toml), and the report builder on
+results files.
+
+The results files in ``tests/data/gpu_report/`` were produced by actually running the
+benchmark code paths here, through ``ci/gpu/run.sh --part bench`` on a 2-core CPU with
+the torch *CPU* backend in the GPU backend's place (``XPNET_GPU_BACKENDS=torch``), and
+``pytest --junitxml`` on tests/test_activations.py; they are labelled as the CPU they ran
+on. No GPU figure is in them: the GPU sample test below stays skipped until the first
+real GPU run's files are committed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+GPU_DIR = ROOT / "ci" / "gpu"
+DATA = Path(__file__).parent / "data" / "gpu_report"
+# What the GPU image already has (the device tool's KINDS.md), so needs no wheel.
+ON_IMAGE = {
+    "numpy",
+    "h5py",
+    "pytest",
+    "hypothesis",
+    "pytest-benchmark",
+    "matplotlib",
+    "py-cpuinfo",
+    "torch",
+    "jax",
+    "cupy-cuda13x",
+    "scikit-learn",
+    "tqdm",
+}
+
+
+def _load(name: str):
+    """ci/NAME.py as a module (ci/ on the path while it imports its sibling targets.py)."""
+    sys.path.insert(0, str(ROOT / "ci"))
+    try:
+        path = ROOT / "ci" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(f"xpnet_ci_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up there
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(ROOT / "ci"))
+
+
+def _targets():
+    """The targets table as ci/report.py imported it (the one ci/gate.py reads too)."""
+    _load("report")
+    return sys.modules["targets"]
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            match = re.fullmatch(r"([A-Za-z0-9_.-]+)==([0-9][A-Za-z0-9.]*)", line)
+            assert match, f"{path.name}: {line!r} is not pinned as NAME==VERSION"
+            pins[match[1].lower().replace("_", "-")] = match[2]
+    return pins
+
+
+# ----------------------------------------------------------------------------- scripts
+
+
+@pytest.mark.parametrize("script", ["run.sh", "fetch_wheels.sh"])
+def test_gpu_scripts_are_valid_bash(script):
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("bash is not installed")
+    result = subprocess.run([bash, "-n", str(GPU_DIR / script)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_run_sh_installs_the_wheels_fetch_wheels_downloads():
+    run = (GPU_DIR / "run.sh").read_text()
+    fetch = (GPU_DIR / "fetch_wheels.sh").read_text()
+    # one list, read by both scripts; run.sh installs offline from the fetched folder
+    assert '-r "$root/ci/gpu/requirements.txt"' in run
+    assert '-r "$here/requirements.txt" -r "$here/build-requirements.txt"' in fetch
+    assert "--no-index --find-links" in run and "--no-deps -e" in run
+    assert "--python-version" in fetch and "--only-binary=:all:" in fetch
+    assert re.search(r"XPNET_GPU_WHEELS:=\$root/ci/gpu/wheels", run)
+    assert re.search(r'dest="\$\{1:-\$here/wheels\}"', fetch)
+    gitignore = (ROOT / ".gitignore").read_text().splitlines()
+    assert "/ci/gpu/wheels/" in gitignore
+
+
+def test_wheel_list_covers_what_the_image_lacks():
+    tomllib = pytest.importorskip("tomllib", reason="tomllib needs Python 3.11")
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = _pins(GPU_DIR / "requirements.txt")
+    build = _pins(GPU_DIR / "build-requirements.txt")
+    needed = [
+        *project["dependencies"],
+        *project["optional-dependencies"]["test"],
+        *project["optional-dependencies"]["bench"],
+    ]
+    for spec in needed:
+        req = Requirement(spec)
+        name = req.name.lower().replace("_", "-")
+        if name in ON_IMAGE:
+            continue
+        assert name in pins, f"{name} is needed ({spec}) and not on the GPU image: add it"
+        assert req.specifier.contains(pins[name]), f"{name}=={pins[name]} violates {spec}"
+    system = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    for spec in system:
+        req = Requirement(spec)
+        assert req.name in build, f"build requirement {spec} has no wheel in the list"
+        assert req.specifier.contains(build[req.name])
+
+
+# ----------------------------------------------------------------------------- report
+
+
+@pytest.fixture(scope="module")
+def cpu_report(tmp_path_factory):
+    report = _load("report")
+    out = tmp_path_factory.mktemp("cpu_report")
+    s = report.build_report(
+        [DATA / "cpu-sample-results.json"],
+        out,
+        junit=DATA / "cpu-sample-junit.xml",
+        env=DATA / "cpu-sample-env.json",
+        timing=DATA / "cpu-sample-timing.txt",
+    )
+    return s, (out / "report.md").read_text(), out
+
+
+def test_report_renders_device_sections_from_a_cpu_run(cpu_report):
+    s, md, out = cpu_report
+    # device columns: NumPy beside the other backend that ran, with its speedup over NumPy
+    assert "| n_x | m | numpy | torch | torch / NumPy speedup |" in md
+    assert "CuPy / torch-CUDA columns: not run: no GPU in this run." in md
+    # where the other backend overtakes NumPy, per n_x
+    rows = [o for o in s["gpu_overtake"] if o["backend"] == "torch"]
+    assert {o["n_x"] for o in rows} == {10}
+    # the launch floor: a counted operation number and a measured floor per dtype
+    lat = s["latency"]
+    assert {r["dtype"] for r in lat} == {"float32", "float64"}
+    assert all(r["kernel_count"] > 0 and r["floor_s"] > 0 for r in lat)
+    f64 = next(r for r in lat if r["dtype"] == "float64")
+    assert f64["vs_floor"] == pytest.approx(f64["step_s"] / f64["floor_s"])
+    assert "## Small-network step latency: [20, 8, 1], m = 128" in md
+    # the dot product's loop length is shown, scaled where it was shorter
+    assert "100,000 (scaled)" in md
+    # tests per backend from the JUnit file
+    assert s["tests"]["backends"]["torch"]["passed"] > 0
+    assert "## Tests per backend" in md
+    # the machine as ci/gpu/env.py recorded it, and run.sh's steps
+    assert "- Versions: xpnet" in md
+    assert "| env | 7 s | no GPU seen (ci/gpu/env.py) |" in md
+    assert "| latency | 14 s | ok |" in md
+    assert (out / "speedups.json").is_file() and (out / "results.json").is_file()
+
+
+def test_gpu_targets_read_not_run_without_a_gpu(cpu_report):
+    s, md, _ = cpu_report
+    targets = _targets()
+    gpu_keys = {t.key for t in targets.TARGETS if t.gpu}
+    rows = [t for t in s["targets"] if t["key"] in gpu_keys]
+    assert len(rows) == len(gpu_keys) >= 4
+    assert all(t["status"] == targets.NO_GPU for t in rows)
+    assert "Peers on the GPU" in md and "Roofline against same-run cuBLAS" in md
+
+
+def test_results_json_rebuilds_the_same_analysis(cpu_report, tmp_path):
+    s, _, out = cpu_report
+    again = _load("report").build_report([out / "results.json"], tmp_path)
+    assert again["latency"] == json.loads((out / "speedups.json").read_text())["latency"]
+    assert again["vectorization"] == s["vectorization"]
+
+
+def test_tests_summary_counts_failures_where_numpy_passes(tmp_path):
+    junit = tmp_path / "junit.xml"
+    junit.write_text(
+        '<testsuites><testsuite name="pytest">'
+        '<testcase classname="tests.test_a" name="test_f[relu-numpy]"/>'
+        '<testcase classname="tests.test_a" name="test_f[relu-cupy]"><failure message="x"/>'
+        "</testcase>"
+        '<testcase classname="tests.test_a" name="test_f[relu-torch-cuda]"/>'
+        '<testcase classname="tests.test_a" name="test_f[relu-jax]">'
+        '<skipped message="jax: no GPU"/></testcase>'
+        '<testcase classname="tests.test_a" name="test_g[numpy]"><error message="e"/></testcase>'
+        '<testcase classname="tests.test_a" name="test_g[cupy]"><failure message="y"/>'
+        "</testcase>"
+        '<testcase classname="tests.test_a" name="test_g[jax]"/>'
+        "</testsuite></testsuites>"
+    )
+    t = _load("report").tests_summary(junit)
+    b = t["backends"]
+    assert b["cupy"] == {"passed": 0, "failed": 2, "skipped": 0, "regressions": 1}
+    assert b["torch-cuda"]["regressions"] == 0 and b["torch-cuda"]["passed"] == 1
+    assert b["jax"]["skipped"] == 1 and t["skip_reasons"]["jax"] == ["jax: no GPU"]
+    gpu_tests = _targets()._gpu_tests
+    # JAX counts only where the env record shows it on a GPU
+    assert sorted(v for _, v in gpu_tests({"tests": t})) == [0, 1]
+    assert sorted(v for _, v in gpu_tests({"tests": t, "env": {"jax": {"backend": "gpu"}}})) == [
+        0,
+        0,
+        1,
+    ]
+
+
+def test_a_new_target_row_reaches_report_and_gate(cpu_report, monkeypatch):
+    s, _, _ = cpu_report
+    report = _load("report")
+    targets = sys.modules["targets"]
+    extra = targets.Target(
+        "dot_torch",
+        "dot product 1e6: loop / vectorized, torch",
+        ">=",
+        10.0,
+        lambda s: [("", d["speedup"]) for d in s["dot"] if d["backend"] == "torch"],
+        gate=2.0,
+    )
+    monkeypatch.setattr(targets, "TARGETS", (*targets.TARGETS, extra))
+    rows = {t["key"]: t for t in targets.evaluate(s)}
+    torch_dot = next(d for d in s["dot"] if d["backend"] == "torch")["speedup"]
+    assert rows["dot_torch"]["value"] == torch_dot
+    assert rows["dot_torch"]["status"] == ("MET" if torch_dot >= 10 else "MISSED")
+    assert any(
+        name.startswith("dot product 1e6: loop / vectorized, torch")
+        for name, *_ in targets.gate_checks(s)
+    )
+    md = report.render(
+        {"benchmarks": [], "skipped": [], "machine_info": {}, "runs": []},
+        {**s, "targets": targets.evaluate(s)},
+        [],
+    )
+    assert "| dot product 1e6: loop / vectorized, torch | ≥ 10× |" in md
+
+
+def test_report_renders_a_recorded_gpu_sample(tmp_path):
+    samples = sorted(DATA.glob("gpu-sample-*results.json"))
+    if not samples:
+        pytest.skip(
+            "no recorded GPU sample yet: commit one from the first GPU run "
+            "(ci/gpu/run.sh's results.json, env.json and junit.xml as "
+            "tests/data/gpu_report/gpu-sample-{results.json,env.json,junit.xml})"
+        )
+    report = _load("report")
+    s = report.build_report(
+        samples, tmp_path, junit=DATA / "gpu-sample-junit.xml", env=DATA / "gpu-sample-env.json"
+    )
+    assert s["gpu_ran"]
+    md = (tmp_path / "report.md").read_text()
+    assert (
+        "not run: no GPU in this run"
+        not in md.split("## Performance targets")[1].split("## Tests")[0]
+    )
+
+
+def test_env_record_says_whether_a_gpu_was_seen(tmp_path):
+    env = _load("gpu/env")
+    rc = env.main([str(tmp_path)])
+    record = json.loads((tmp_path / "env.json").read_text())
+    assert {"python", "versions", "torch", "cupy", "jax", "nvidia_smi_query"} <= record.keys()
+    assert record["versions"]["numpy"]
+    assert rc == (0 if env.gpu_name(record) else 1)
+    assert (tmp_path / "nvidia-smi.txt").is_file()
+
+
+def test_run_sh_refuses_an_unknown_part(tmp_path):
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("bash is not installed")
+    result = subprocess.run(
+        [bash, str(GPU_DIR / "run.sh"), "--part", "everything", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 64
+    assert "--part everything is not known; expected all, tests, bench or setup" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_gate_reads_the_shared_table_on_the_committed_cpu_report(capsys):
+    """The committed full CPU report (written before the table existed) passes the gate,
+    and every gate check comes from a row of ci/targets.py."""
+    gate = _load("gate")
+    speedups = ROOT / "benchmarks" / "results" / "cpu-amd-epyc-2c" / "speedups.json"
+    assert gate.main([str(speedups)]) == 0
+    printed = capsys.readouterr().out
+    checks = gate.checks(json.loads(speedups.read_text()))
+    assert len(checks) >= 5 and all(value is not None for _, value, _, _ in checks)
+    gated = [t for t in sys.modules["targets"].TARGETS if t.gate is not None]
+    for t in gated:
+        assert (t.gate_title or t.title) in printed
