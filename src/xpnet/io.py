@@ -46,9 +46,9 @@ __all__ = [
     "write_model_file",
 ]
 
-#: Written in every file; :func:`load` refuses files without it.
+#: Written in every file; :func:`xpnet.load` refuses files without it.
 FORMAT_NAME = "xpnet.NeuralNetwork"
-#: Bumped on any incompatible change; :func:`load` reads versions up to this one.
+#: Bumped on any incompatible change; :func:`xpnet.load` reads versions up to this one.
 FORMAT_VERSION = 2
 _META_KEY = "__xpnet_metadata__"
 
