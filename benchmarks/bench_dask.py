@@ -18,7 +18,7 @@ Per cell, ``extra_info`` holds what ``ci/report.py`` renders as "Dask scaling":
 
 X larger than half the cluster's memory (m = 1e7: 8 GB against 2 x 4 GiB) is not
 persisted: each iteration streams it from the files (see
-``xpnet._backend.persist_examples``).
+``xpnet._dask.persist_examples``).
 
 Grid: m in 1e5, 1e6, 3e6, 1e7 with n_x = 100 (``XPNET_BENCH_DASK_M`` overrides m).
 ``--xpnet-quick`` runs m = 1e5 only; the larger cells are skipped with the reason.
@@ -43,7 +43,7 @@ from _common import _env_list, quick
 
 import xpnet
 import xpnet.model
-from xpnet._backend import PERSIST_MEMORY_FRACTION
+from xpnet._dask import PERSIST_MEMORY_FRACTION
 
 da = pytest.importorskip("dask.array", reason="Dask is not installed (pip install xpnet[dask])")
 distributed = pytest.importorskip(

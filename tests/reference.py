@@ -17,6 +17,9 @@ def g(name: str, Z: np.ndarray, slope: float = 0.01) -> np.ndarray:
         return np.where(Z > 0, Z, slope * Z)
     if name == "linear":
         return Z.copy()
+    if name == "softmax":  # column-wise, each column shifted by its max
+        E = np.exp(Z - Z.max(axis=0, keepdims=True))
+        return E / E.sum(axis=0, keepdims=True)
     raise KeyError(name)
 
 
@@ -50,6 +53,23 @@ def cost(AL, Y, params=None, l2=0.0):
     if l2:
         J += l2 / (2 * m) * sum(np.sum(W**2) for k, W in params.items() if k[0] == "W")
     return J
+
+
+def softmax_cost(ZL, Y, params=None, l2=0.0):
+    """-(1/m) Σ_i Σ_k y_k log a_k with log a_k = z_k - logsumexp(z), column by column."""
+    m = Y.shape[1]
+    M = ZL.max(axis=0, keepdims=True)
+    log_a = ZL - M - np.log(np.exp(ZL - M).sum(axis=0, keepdims=True))
+    J = -np.sum(Y * log_a) / m
+    if l2:
+        J += l2 / (2 * m) * sum(np.sum(W**2) for k, W in params.items() if k[0] == "W")
+    return J
+
+
+def one_hot(labels, C):
+    """(C, m) one-hot of integer labels (m,) or (1, m)."""
+    labels = np.asarray(labels).reshape(-1)
+    return (np.arange(C).reshape(C, 1) == labels).astype(float)
 
 
 def backward(AL, Y, cache, params, acts, l2=0.0):

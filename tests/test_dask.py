@@ -20,7 +20,7 @@ import dask  # noqa: E402
 
 import xpnet  # noqa: E402
 from xpnet import dask_io  # noqa: E402
-from xpnet._backend import persist_examples  # noqa: E402
+from xpnet._dask import persist_examples  # noqa: E402
 
 RTOL = 1e-10
 ATOL = 1e-12
@@ -328,7 +328,7 @@ def client():
 @pytest.mark.slow
 @pytest.mark.parametrize("chunks", [(5, 250), (5, (100, 401, 499))], ids=["even", "uneven"])
 def test_distributed_fit_matches_numpy(client, data, reference, chunks, no_whole_X_on_client):
-    from xpnet._backend import current_client
+    from xpnet._dask import current_client
 
     assert current_client() is client, "the LocalCluster client is not the current scheduler"
     X, Y = data

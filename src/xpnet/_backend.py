@@ -9,13 +9,16 @@ the standard leaves out:
 * device lookup and checks (``"cupy"`` without a CUDA device fails here);
 * moving arrays between libraries (DLPack where it works, a host copy where not)
   and back to NumPy;
-* waiting for asynchronous devices, and materialising lazy (Dask) arrays.
+* waiting for asynchronous devices.
+
+How training lays out and schedules Dask arrays (chunking along m, persisting,
+lazy checks, computing each step) is policy, not array placement: it lives in
+:mod:`xpnet._dask`.
 """
 
 from __future__ import annotations
 
 import importlib
-import math
 from types import ModuleType
 from typing import Any
 
@@ -25,18 +28,12 @@ import numpy as np
 __all__ = [
     "BACKENDS",
     "BackendUnavailableError",
-    "align_examples_chunks",
     "backend_name",
     "check_same_namespace_and_device",
-    "chunk_examples",
-    "current_client",
     "device_of",
     "get_namespace",
     "is_lazy",
-    "lazy_check_finite",
-    "materialize",
     "namespace_of",
-    "persist_examples",
     "resolve_device",
     "resolve_dtype",
     "synchronize",
@@ -347,7 +344,7 @@ def to_numpy(x: Any) -> np.ndarray:
         return x.detach().cpu().numpy()
     if array_api_compat.is_dask_array(x):
         return np.asarray(x.compute())
-    if _is_strict_array(x):
+    if array_api_compat.is_array_api_strict_namespace(array_api_compat.array_namespace(x)):
         import array_api_strict
 
         return np.asarray(array_api_compat.to_device(x, array_api_strict.Device("CPU_DEVICE")))
@@ -395,189 +392,3 @@ def synchronize(x: Any) -> None:
             return
         if array_api_compat.is_jax_array(leaf):
             leaf.block_until_ready()
-
-
-def materialize(*trees: Any) -> tuple[Any, ...]:
-    """Compute lazy arrays so the next iteration starts from small, concrete values.
-
-    For Dask, all dicts of arrays (the new parameters) and bare arrays (the cost)
-    are computed together in one graph pass, on the current scheduler (a
-    ``dask.distributed`` client when one is active). Only these parameter-sized
-    results travel to the client. Dicts come back as single-chunk Dask arrays, so
-    the task graph of the next iteration does not grow with the iteration count;
-    bare arrays (the cost J) come back as host NumPy arrays, so ``float(J)`` costs
-    no second graph pass. Other namespaces are returned unchanged.
-    """
-    flat: list[Any] = []
-    for t in trees:
-        flat.extend(t.values() if isinstance(t, dict) else [t])
-    if not any(array_api_compat.is_dask_array(a) for a in flat):
-        return trees
-    import dask
-    import dask.array as da
-
-    computed = iter(dask.compute(*flat))
-    out = []
-    for t in trees:
-        if isinstance(t, dict):
-            out.append({k: _single_chunk(da, next(computed)) for k in t})
-        else:
-            out.append(np.asarray(next(computed)))
-    return tuple(out)
-
-
-def materialize_to_host(trees: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
-    """Dicts of (small, Dask) arrays computed to host NumPy arrays in one pass."""
-    import dask
-
-    flat = [a for t in trees for a in t.values()]
-    computed = iter(dask.compute(*flat))
-    return tuple({k: np.asarray(next(computed)) for k in t} for t in trees)
-
-
-def to_single_chunks(trees: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
-    """Dicts of host arrays back to single-chunk Dask arrays (the model's parameters)."""
-    import dask.array as da
-
-    return tuple({k: _single_chunk(da, a) for k, a in t.items()} for t in trees)
-
-
-def _single_chunk(da: ModuleType, a: Any) -> Any:
-    a = np.asarray(a)
-    return da.from_array(a, chunks=a.shape)
-
-
-# --------------------------------------------------------------------------- Dask data layout
-
-#: ``persist_examples`` keeps X lazy (streamed from its source every iteration)
-#: when it is larger than this fraction of the cluster's total worker memory.
-PERSIST_MEMORY_FRACTION = 0.5
-
-
-def current_client() -> Any:
-    """The ``dask.distributed.Client`` that Dask computes on now, or ``None``.
-
-    ``None`` when distributed is not installed, no client exists, or the user
-    picked a local scheduler with ``dask.config.set(scheduler=...)``.
-    """
-    try:
-        from distributed import Client
-    except ImportError:
-        return None
-    import dask.base
-
-    try:
-        scheduler = dask.base.get_scheduler()
-    except (RuntimeError, ValueError):
-        return None
-    # get_scheduler gives the client itself or its bound ``get`` method
-    client = getattr(scheduler, "__self__", scheduler)
-    return client if isinstance(client, Client) else None
-
-
-def chunk_examples(X: Any, *, arg: str = "X") -> Any:
-    """Give a Dask X of shape (n_x, m) the layout training needs; other arrays pass through.
-
-    The chunking rule: the examples axis m (columns) may be chunked freely, even
-    unevenly, but the feature axis n_x must be one chunk, so that every block is
-    a full set of columns (whole examples) and Z = W X is one blockwise matmul
-    per block. An X split along n_x is rechunked to one chunk along axis 0,
-    keeping its m-chunks; when such a merged block would exceed Dask's
-    ``array.chunk-size`` setting, the m-chunks are re-chosen ("auto") so blocks
-    stay near that size.
-
-    Raises
-    ------
-    ValueError
-        When the chunk sizes along m are unknown (NaN), or when even one column of
-        n_x values exceeds ``array.chunk-size`` (a block cannot hold one example).
-    """
-    if not array_api_compat.is_dask_array(X) or X.ndim != 2:
-        return X
-    import dask
-    from dask.utils import parse_bytes
-
-    if any(math.isnan(c) for c in X.chunks[1]) or math.isnan(X.shape[1]):
-        raise ValueError(
-            f"{arg} has unknown chunk sizes along m (axis 1): {X.chunks[1]!r}; training "
-            f"needs them to know m: call {arg} = {arg}.compute_chunk_sizes() first"
-        )
-    if len(X.chunks[0]) == 1:
-        return X
-    n_x = X.shape[0]
-    limit = parse_bytes(dask.config.get("array.chunk-size"))
-    column = n_x * X.dtype.itemsize
-    if column > limit:
-        raise ValueError(
-            f"{arg} is chunked along the feature axis n_x (axis 0) into {X.chunks[0]!r}, and "
-            f"one column of {n_x} values ({column} bytes) exceeds Dask's array.chunk-size "
-            f"({limit} bytes), so no block can hold a whole example; raise the limit with "
-            "dask.config.set({'array.chunk-size': '1GiB'}) or pass X with one chunk along "
-            f"axis 0: {arg}.rechunk({{0: -1}})"
-        )
-    widest = max(X.chunks[1])
-    if widest * column <= limit:
-        return X.rechunk({0: -1})
-    return X.rechunk({0: -1, 1: "auto"})
-
-
-def align_examples_chunks(Y: Any, like: Any) -> Any:
-    """Rechunk a Dask Y (1, m) to the m-chunks of ``like`` (X, or predictions); else pass."""
-    if not (array_api_compat.is_dask_array(Y) and array_api_compat.is_dask_array(like)):
-        return Y
-    if Y.ndim != 2 or like.ndim != 2 or Y.shape[1] != like.shape[1]:
-        return Y  # the shape checks report this
-    want = ((Y.shape[0],), like.chunks[1])
-    return Y if Y.chunks == want else Y.rechunk(want)
-
-
-def persist_examples(*arrays: Any) -> tuple[Any, ...]:
-    """Persist Dask training data on the cluster's workers once, before the first iteration.
-
-    Only with an active ``dask.distributed`` client, and only when the arrays
-    fit in :data:`PERSIST_MEMORY_FRACTION` of the workers' total memory limit;
-    otherwise they stay lazy and each iteration streams them from their source
-    (e.g. the ``.npy`` files of :func:`xpnet.dask_io.load_npy`). On the local
-    schedulers nothing is persisted: there the "workers" are this process, and
-    persisting would load out-of-core data into it. Non-Dask arrays pass through.
-    """
-    if not any(array_api_compat.is_dask_array(a) for a in arrays):
-        return arrays
-    client = current_client()
-    if client is None:
-        return arrays
-    nbytes = sum(a.nbytes for a in arrays if array_api_compat.is_dask_array(a))
-    workers = client.scheduler_info(n_workers=-1).get("workers", {}).values()
-    memory = sum(w.get("memory_limit") or 0 for w in workers)
-    if memory and nbytes > PERSIST_MEMORY_FRACTION * memory:
-        return arrays
-    return tuple(client.persist(list(arrays)))
-
-
-def _raise_if_nonfinite(block: np.ndarray, arg: str, block_info: Any = None) -> np.ndarray:
-    if not np.all(np.isfinite(block)):
-        where = ""
-        if block_info and 0 in block_info:
-            start, stop = block_info[0]["array-location"][-1]
-            where = f" in columns [{start}, {stop})"
-        raise ValueError(
-            f"{arg} contains {int(np.sum(~np.isfinite(block)))} NaN or infinite value(s)"
-            f"{where}; clean or impute them before predicting (e.g. drop those examples)"
-        )
-    return block
-
-
-def lazy_check_finite(X: Any, *, arg: str = "X") -> Any:
-    """A Dask X whose blocks raise ``ValueError`` on NaN/inf when they are computed.
-
-    The eager check (a reduction to one bool) would compute X; this one adds the
-    check to the graph, so predicting on a Dask array stays lazy and still fails
-    clearly on non-finite input. Non-Dask arrays pass through.
-    """
-    if not array_api_compat.is_dask_array(X):
-        return X
-    return X.map_blocks(_raise_if_nonfinite, arg, dtype=X.dtype, meta=X._meta)
-
-
-def _is_strict_array(x: Any) -> bool:
-    return type(x).__module__.startswith("array_api_strict")

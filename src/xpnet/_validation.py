@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import to_numpy
+from ._backend import device_of, to_numpy
 from .activations import Activation, get_activation
 
 Array = Any
@@ -106,28 +106,41 @@ def check_X(X: Array, n_x: int | None, *, arg: str = "X") -> None:
         )
 
 
-def check_Y(Y: Array, m: int | None, *, arg: str = "Y") -> None:
-    """Y must be (1, m) with the same m as X."""
+def check_Y(Y: Array, m: int | None, *, arg: str = "Y", C: int = 1) -> None:
+    """Y must be (1, m) with the same m as X; with C >= 2 output units (softmax) it may
+    also be one-hot (C, m)."""
     shape = tuple(Y.shape)
+    what = (
+        "a (1, m) row of 0/1 labels"
+        if C == 1
+        else f"a (1, m) row of integer class labels 0..{C - 1} or a one-hot ({C}, m) matrix"
+    )
     if len(shape) == 1:
         raise ValueError(
-            f"{arg} has shape {shape}, a rank-1 array; {arg} must be a (1, m) row of 0/1 "
-            f"labels: pass {arg}.reshape(1, -1)"
+            f"{arg} has shape {shape}, a rank-1 array; {arg} must be {what}: pass "
+            f"{arg}.reshape(1, -1)"
         )
-    check_matrix(Y, arg, "(1, m), a row of 0/1 labels")
-    if shape[0] != 1:
-        if shape[1] == 1:
+    check_matrix(Y, arg, f"(1, m), {what}")
+    if shape[0] != 1 and (C == 1 or shape[0] != C):
+        if shape[1] == 1 and shape[0] == m:
             fix = f"it is a column: pass {arg}.T"
+        elif C == 1:
+            fix = (
+                "xpnet's sigmoid output has one unit; pass the labels of the positive class "
+                "as a single row, or use output_activation='softmax' with layer_dims[-1] = C "
+                "for one-hot labels"
+            )
         else:
             fix = (
-                "xpnet does binary classification with one output unit; pass the labels of "
-                "the positive class as a single row (one-hot labels are not supported)"
+                f"one-hot labels need one row per class, but the network has C = {C} output "
+                f"units (layer_dims[-1]); set layer_dims[-1] = {shape[0]} if there are "
+                f"{shape[0]} classes, or pass integer labels as one row (1, m)"
             )
-        raise ValueError(f"{arg} has shape {shape}; {arg} must be (1, m): {fix}")
+        raise ValueError(f"{arg} has shape {shape}; {arg} must be {what}: {fix}")
     if m is not None and shape[1] != m:
         raise ValueError(
             f"{arg} has shape {shape} but X has m = {m} examples (columns); X and {arg} must "
-            f"have the same number of columns, {arg} of shape (1, {m})"
+            f"have the same number of columns, {arg} of shape ({shape[0]}, {m})"
         )
 
 
@@ -195,12 +208,37 @@ def check_activations(activations: Any, L: int) -> list[Activation]:
             f"give one per layer, e.g. {['relu'] * (L - 1) + ['sigmoid']}"
         )
     acts = [get_activation(a) for a in activations]
-    if acts[-1].name != "sigmoid":
+    for l, act in enumerate(acts[:-1], start=1):
+        if not act.elementwise:
+            raise ValueError(
+                f"activations[{l - 1}] (layer {l}) is {act.name!r}, which is an output "
+                "activation only (no element-wise derivative); use relu, tanh, leaky_relu, "
+                "sigmoid or linear for hidden layers"
+            )
+    if acts[-1].name not in ("sigmoid", "softmax"):
         raise ValueError(
-            f"the output activation is {acts[-1].name!r}; the binary cross-entropy cost and "
-            "its output error dZ[L] = A[L] - Y need activations[-1] == 'sigmoid'"
+            f"the output activation is {acts[-1].name!r}; the cross-entropy cost and its "
+            "output error dZ[L] = A[L] - Y need activations[-1] == 'sigmoid' (binary, one "
+            "output unit) or 'softmax' (C >= 2 classes, one unit per class)"
         )
     return acts
+
+
+def check_output_units(output: Activation, C: int, *, where: str = "layer_dims ends with") -> None:
+    """The output activation fits the C = n[L] output units: sigmoid needs C = 1,
+    softmax C >= 2."""
+    if output.name == "sigmoid" and C != 1:
+        raise ValueError(
+            f"{where} {C} output units but the output activation is 'sigmoid'; binary "
+            f"classification has one output unit: end layer_dims with 1, or use "
+            f"output_activation='softmax' for C = {C} classes"
+        )
+    if output.name == "softmax" and C < 2:
+        raise ValueError(
+            f"{where} {C} output unit with output activation 'softmax'; a softmax over one "
+            "class is always 1 and learns nothing. Use one unit per class, C >= 2 "
+            "(layer_dims[-1] = C), or output_activation='sigmoid' with one unit for 0/1 labels"
+        )
 
 
 def is_floating(xp: ModuleType, a: Array) -> bool:
@@ -250,15 +288,56 @@ def check_finite(arrays: Mapping[str, Array], xp: ModuleType) -> None:
             )
 
 
-def check_labels(Y: Array, xp: ModuleType, *, arg: str = "Y") -> None:
-    """Labels are exactly 0 or 1 (boundary use only)."""
-    if not bool(xp.all((Y == 0) | (Y == 1))):
-        y = to_numpy(Y)
-        bad = np.unique(y[(y != 0) & (y != 1)])[:5].tolist()
+def _one_hot(Y: Array, C: int, xp: ModuleType, dtype: Any) -> Array:
+    """(C, m) with 1 in row k of column i where Y[0, i] == k, from a (1, m) row Y."""
+    classes = xp.arange(C, dtype=dtype, device=device_of(Y))
+    return xp.astype(xp.reshape(classes, (C, 1)) == xp.astype(Y, dtype), dtype)
+
+
+def check_labels(Y: Array, xp: ModuleType, *, arg: str = "Y", C: int = 1) -> None:
+    """Labels are valid for C output units (boundary use only): 0 or 1 when C = 1;
+    integers 0..C-1 in one row, or one-hot columns (exactly one 1, zeros elsewhere)."""
+    if C == 1:
+        if not bool(xp.all((Y == 0) | (Y == 1))):
+            y = to_numpy(Y)
+            bad = np.unique(y[(y != 0) & (y != 1)])[:5].tolist()
+            raise ValueError(
+                f"{arg} must hold binary labels 0 and 1 only, but it contains {bad}; map your "
+                f"classes to 0/1, e.g. {arg} = ({arg} == positive_class)"
+            )
+        return
+    if Y.shape[0] == 1:
+        # Y[0, i] is an integer in 0..C-1 exactly when its one-hot column holds one 1.
+        ftype = Y.dtype if is_floating(xp, Y) else xp.float64
+        hits = xp.sum(_one_hot(Y, C, xp, ftype), axis=0)
+        if not bool(xp.all(hits == 1)):
+            y = to_numpy(Y).reshape(-1)
+            bad = np.unique(y[~np.isin(y, np.arange(C))])[:5].tolist()
+            raise ValueError(
+                f"{arg} holds class labels {bad} outside 0..C-1 = 0..{C - 1} (C = {C} output "
+                f"units, layer_dims[-1]); integer labels must be 0, 1, ..., {C - 1}: map your "
+                f"classes with np.unique(y, return_inverse=True), or set layer_dims[-1] to "
+                "the number of classes"
+            )
+        return
+    ok = xp.all((Y == 0) | (Y == 1), axis=0) & (xp.sum(Y, axis=0) == 1)
+    if not bool(xp.all(ok)):
+        bad_cols = np.flatnonzero(~to_numpy(ok))
+        first = int(bad_cols[0])
+        column = to_numpy(Y)[:, first].tolist()
         raise ValueError(
-            f"{arg} must hold binary labels 0 and 1 only, but it contains {bad}; map your "
-            f"classes to 0/1, e.g. {arg} = ({arg} == positive_class)"
+            f"{arg} is one-hot ({C}, m) but {bad_cols.size} column(s) are not exactly one 1 "
+            f"with zeros elsewhere (first: column {first} = {column}); each column must mark "
+            f"one class, or pass integer class labels 0..{C - 1} as one row (1, m)"
         )
+
+
+def as_labels(Y: Array, xp: ModuleType, dtype: Any, C: int = 1, *, arg: str = "Y") -> Array:
+    """Labels in the form the kernels use: Y (1, m) of 0/1 when C = 1; otherwise a
+    one-hot (C, m), built from integer labels (1, m) when needed. Floating ``dtype``."""
+    if C > 1 and Y.shape[0] == 1:
+        return _one_hot(Y, C, xp, dtype)
+    return as_float(Y, xp, dtype, arg=arg)
 
 
 def check_masks(masks: Any, params: Mapping[str, Array], m: int, xp: ModuleType) -> list[Any]:

@@ -16,6 +16,12 @@ relu            max(0, Z)                              1 if Z > 0 else 0
 leaky_relu      max(slope·Z, Z), slope = 0.01          1 if Z > 0 else slope
 linear          Z                                      1
 ==============  =====================================  ==================================
+
+The output layer also takes the column-wise softmax (:data:`SOFTMAX`, looked up by
+:func:`get_activation` as ``"softmax"``): for each column z of Z[L] (C, m),
+a_k = e^(z_k) / Σ_j e^(z_j). It is not element-wise, so it is kept out of the
+table of (g, g') pairs: it has no element-wise derivative, and its backward step
+is the output error dZ[L] = A[L] - Y of :mod:`xpnet.losses`.
 """
 
 from __future__ import annotations
@@ -25,7 +31,15 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-__all__ = ["ACTIVATIONS", "Activation", "get_activation", "leaky_relu", "sigmoid"]
+__all__ = [
+    "ACTIVATIONS",
+    "SOFTMAX",
+    "Activation",
+    "get_activation",
+    "leaky_relu",
+    "sigmoid",
+    "softmax",
+]
 
 Array = Any
 
@@ -112,6 +126,26 @@ def _linear_backprop(dA: Array, Z: Array, A: Array, *, xp: ModuleType) -> Array:
     return dA
 
 
+def softmax(Z: Array, *, xp: ModuleType) -> Array:
+    """Column-wise softmax: a_k(i) = e^(z_k(i)) / Σ_j e^(z_j(i)) for Z of shape (C, m).
+
+    Computed as e^(z - max_j z_j) / Σ_j e^(z_j - max_j z_j) (the same value): every
+    exponent is <= 0, so nothing overflows for any z, and the largest term is
+    e^0 = 1, so the denominator is never 0. Reduces over axis 0, so a 1-D vector
+    (C,) works too (the loop implementation applies it to one example's z).
+    """
+    E = xp.exp(Z - xp.max(Z, axis=0, keepdims=True))
+    return E / xp.sum(E, axis=0, keepdims=True)
+
+
+def _softmax_prime(Z: Array, *, xp: ModuleType) -> Array:
+    raise ValueError(
+        "softmax has no element-wise derivative g'(Z) (its Jacobian couples the C units of "
+        "a column), so it can only be the output activation, where backward propagation "
+        "starts from dZ[L] = A[L] - Y; use relu, tanh, ... for hidden layers"
+    )
+
+
 @dataclass(frozen=True)
 class Activation:
     """An activation g with its derivative g', as pure functions.
@@ -121,7 +155,9 @@ class Activation:
     and sigmoid reuse A = g(Z) from the forward pass (1 - A², A(1 - A)) instead of
     recomputing a transcendental over (n[l], m), through their ``fused``
     function. Without one it is ``dA * act.dg(Z, xp=xp)``. ``params`` holds fixed
-    keyword arguments (the leaky ReLU's ``slope``).
+    keyword arguments (the leaky ReLU's ``slope``). ``elementwise`` is False for
+    softmax, whose g maps a whole column z (C,) to a column; the loop
+    implementation then applies g to one example's column instead of per scalar.
     """
 
     name: str
@@ -129,6 +165,7 @@ class Activation:
     derivative: Callable[..., Array] = field(repr=False)
     fused: Callable[..., Array] | None = field(default=None, repr=False, compare=False)
     params: tuple[tuple[str, float], ...] = ()
+    elementwise: bool = True
 
     def g(self, Z: Array, *, xp: ModuleType) -> Array:
         if self.params:
@@ -170,6 +207,12 @@ ACTIVATIONS: dict[str, Activation] = {
     "linear": Activation("linear", _linear, _linear_prime, _linear_backprop),
 }
 
+#: The column-wise softmax output activation (C >= 2 classes); ``get_activation("softmax")``.
+SOFTMAX = Activation("softmax", softmax, _softmax_prime, elementwise=False)
+
+
+_BY_NAME: dict[str, Activation] = {**ACTIVATIONS, "softmax": SOFTMAX}
+
 
 def get_activation(spec: str | Activation | dict[str, Any]) -> Activation:
     """Look up an activation by name, pass an :class:`Activation` through, or
@@ -182,15 +225,15 @@ def get_activation(spec: str | Activation | dict[str, Any]) -> Activation:
         name = spec.pop("name", None)
         if name == "leaky_relu":
             return leaky_relu(**spec)
-        if name in ACTIVATIONS and not spec:
-            return ACTIVATIONS[name]
+        if name in _BY_NAME and not spec:
+            return _BY_NAME[name]
         raise ValueError(
             f"activation spec {spec!r} with name={name!r} is not valid; expected one of "
-            f"{sorted(ACTIVATIONS)} (only 'leaky_relu' takes a parameter, 'slope')"
+            f"{sorted(_BY_NAME)} (only 'leaky_relu' takes a parameter, 'slope')"
         )
-    if isinstance(spec, str) and spec in ACTIVATIONS:
-        return ACTIVATIONS[spec]
+    if isinstance(spec, str) and spec in _BY_NAME:
+        return _BY_NAME[spec]
     raise ValueError(
-        f"activation {spec!r} is not known; expected one of {sorted(ACTIVATIONS)}, "
+        f"activation {spec!r} is not known; expected one of {sorted(_BY_NAME)}, "
         "or xpnet.activations.leaky_relu(slope) for another leaky slope"
     )

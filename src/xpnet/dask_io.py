@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import array_api_compat
 import numpy as np
 
 __all__ = ["load_npy", "save_npy", "write_npy"]
@@ -118,7 +119,7 @@ def save_npy(path: str | os.PathLike[str], X: Array, *, chunk_m: int | None = No
     m-chunks), so it never has to fit in memory.
     """
     n, m = _check_2d(tuple(X.shape), "X")
-    if type(X).__module__.startswith("dask"):
+    if array_api_compat.is_dask_array(X):
         if chunk_m is not None:
             X = X.rechunk({0: -1, 1: chunk_m})
         X = X.rechunk({0: -1})

@@ -57,10 +57,10 @@ def gradient_check(
         {"W1", "b1", ..., "WL", "bL"}, on any backend; computed in float64 (cast
         when given float32, where central differences with ε = 1e-7 are noise).
     X : array (n_x, m)
-    Y : array (1, m)
-        Labels 0/1.
+    Y : array (1, m) or (C, m)
+        Labels 0/1; for a softmax output, integer classes (1, m) or one-hot (C, m).
     activations : list of str or Activation
-        One per layer, the last "sigmoid".
+        One per layer, the last "sigmoid" or "softmax".
     l2 : float
         λ: the L2 term is in J and in g.
     masks : list, optional
@@ -83,10 +83,11 @@ def gradient_check(
     L = v.check_params(params)
     acts = v.check_activations(activations, L)
     v.check_X(X, params["W1"].shape[1])
-    v.check_Y(Y, X.shape[1])
+    C = params[f"W{L}"].shape[0]  # 1 for a sigmoid output, the classes for softmax
+    v.check_Y(Y, X.shape[1], C=C)
     f64 = xp.float64
     params = {k: xp.astype(p, f64) for k, p in params.items()}
-    X, Y = xp.astype(X, f64), xp.astype(Y, f64)
+    X, Y = xp.astype(X, f64), v.as_labels(Y, xp, f64, C)
     if masks is not None:
         masks = [None if D is None else xp.astype(D, f64) for D in
                  v.check_masks(masks, params, X.shape[1], xp)]  # fmt: skip

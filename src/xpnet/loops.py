@@ -16,6 +16,11 @@ API namespace ``xp``; only the loop structure differs.
 
 Arrays are never updated in place: scalars are collected in Python lists and
 assembled with ``xp.stack`` / ``xp.concat`` once per layer.
+
+A softmax output is not element-wise: both versions apply it to one example's
+column z(i) (C,) at a time, and start backward from dz[L](i) = s(i) a[L](i) - y(i),
+s(i) = Σ_k y_k(i) (1 for one-hot labels, the example's weight otherwise; see
+:mod:`xpnet.losses`).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import array_api_compat
 
 from .activations import Activation
 from .cache import LayerCache
+from .losses import output_error
 
 __all__ = [
     "backward_loops",
@@ -60,6 +66,7 @@ def forward_loops(
     For each layer l, example i and unit u:
     z[l]_u(i) = Σ_j W[l]_uj a[l-1]_j(i) + b[l]_u,  a[l]_u(i) = g[l](z[l]_u(i)),
     times d[l]_u(i) / keep_prob[l] with dropout (``masks[l-1]`` holds that factor).
+    A softmax layer takes a[l](i) = softmax(z[l](i)) over the example's n[l] units.
     """
     A = X
     caches = []
@@ -76,8 +83,13 @@ def forward_loops(
                 for j in range(n_prev):
                     z = z + W[u, j] * A[j, i]
                 Z_rows[u].append(z)
-                a = act.g(z, xp=xp)
-                A_rows[u].append(a if D is None else a * D[u, i])
+                if act.elementwise:
+                    a = act.g(z, xp=xp)
+                    A_rows[u].append(a if D is None else a * D[u, i])
+            if not act.elementwise:  # g of the whole column z(i), e.g. softmax
+                a = act.g(xp.stack([Z_rows[u][i] for u in range(n_l)]), xp=xp)
+                for u in range(n_l):
+                    A_rows[u].append(a[u] if D is None else a[u] * D[u, i])
         Z = _matrix(Z_rows, xp=xp)
         caches.append(LayerCache(A, W, b, Z, act, D))
         A = _matrix(A_rows, xp=xp)
@@ -95,7 +107,8 @@ def backward_loops(
 ) -> dict[str, Array]:
     """Backward propagation, one scalar at a time.
 
-    Output layer: dz[L]_u(i) = a[L]_u(i) - y(i). Hidden layers:
+    Output layer: dz[L]_u(i) = a[L]_u(i) - y_u(i) (softmax: s(i) a[L]_u(i) - y_u(i),
+    s(i) = Σ_k y_k(i)). Hidden layers:
     dz[l]_u(i) = da[l]_u(i) d[l]_u(i)/keep_prob g'[l](z[l]_u(i)), with g' taken from
     a = g(z) where the vectorised path does (tanh: 1 - a², sigmoid: a(1 - a)) and the
     mask only with dropout. Then, accumulated over examples i,
@@ -106,7 +119,11 @@ def backward_loops(
     L = len(caches)
     grads: dict[str, Array] = {}
     n_L = AL.shape[0]
-    dZ = [[AL[u, i] - Y[0, i] for i in range(m)] for u in range(n_L)]
+    if caches[-1].activation.name == "softmax":
+        s = [sum((Y[k, i] for k in range(1, n_L)), start=Y[0, i]) for i in range(m)]
+        dZ = [[AL[u, i] * s[i] - Y[u, i] for i in range(m)] for u in range(n_L)]
+    else:
+        dZ = [[AL[u, i] - Y[u, i] for i in range(m)] for u in range(n_L)]
     for l in range(L, 0, -1):
         A_prev, W = caches[l - 1].A_prev, caches[l - 1].W
         n_l, n_prev = W.shape
@@ -204,7 +221,8 @@ def backward_per_example(
 ) -> dict[str, Array]:
     """Backward propagation, one example at a time, accumulating
     dW[l] += dz[l](i) a[l-1](i)ᵀ and db[l] += dz[l](i), then dividing by m;
-    dz[L](i) = a[L](i) - y(i), da[l-1](i) = W[l]ᵀ dz[l](i),
+    dz[L](i) = a[L](i) - y(i) (the output error of :mod:`xpnet.losses`, softmax included),
+    da[l-1](i) = W[l]ᵀ dz[l](i),
     dz[l](i) = da[l](i) [* d[l](i)/keep_prob] * g'(z[l](i)), g' taken from a = g(z) where
     the vectorised path does (tanh: 1 - a², sigmoid: a(1 - a))."""
     m = Y.shape[1]
@@ -212,8 +230,9 @@ def backward_per_example(
     dW = [xp.zeros_like(c.W) for c in caches]
     db = [xp.zeros(c.W.shape[:1] + (1,), dtype=c.W.dtype, device=_device(c.W)) for c in caches]
     dA_cols: list[list[Array]] = [[] for _ in range(L)]
+    output = caches[-1].activation.name
     for i in range(m):
-        dz = AL[:, i : i + 1] - Y[:, i : i + 1]
+        dz = output_error(AL[:, i : i + 1], Y[:, i : i + 1], output, xp=xp)
         for l in range(L, 0, -1):
             c = caches[l - 1]
             dW[l - 1] = dW[l - 1] + xp.matmul(dz, c.A_prev[:, i : i + 1].T)

@@ -12,21 +12,18 @@ import numpy as np
 
 from . import _validation as v
 from ._backend import (
-    align_examples_chunks,
     backend_name,
     check_same_namespace_and_device,
-    chunk_examples,
     device_of,
     get_namespace,
     is_lazy,
-    lazy_check_finite,
     namespace_of,
-    persist_examples,
     resolve_device,
     resolve_dtype,
     to_backend,
     to_numpy,
 )
+from ._dask import align_examples_chunks, chunk_examples, lazy_check_finite, persist_examples
 from ._progress import ProgressBar
 from ._random import make_dropout_rng, shuffle_generator
 from .activations import Activation, get_activation
@@ -49,10 +46,11 @@ def _is_array(x: Any) -> bool:
 
 
 class NeuralNetwork:
-    """An L-layer network for binary classification, in the course's notation.
+    """An L-layer network for binary or multi-class classification, in the course's notation.
 
     Layers 1..L-1 use ``hidden_activation``; layer L uses ``output_activation``
-    (sigmoid). Training minimises the cross-entropy cost J (plus
+    (sigmoid with one unit, or softmax with one unit per class). Training
+    minimises the cross-entropy cost J (plus
     λ/(2m) Σ‖W[l]‖² when ``l2 > 0``) by gradient descent, full batch or in
     mini-batches, with momentum, RMSprop or Adam, learning-rate decay and inverted
     dropout (the second course). The loop itself lives in :mod:`xpnet.training`.
@@ -60,13 +58,17 @@ class NeuralNetwork:
     Parameters
     ----------
     layer_dims : sequence of int
-        ``[n_x, n[1], ..., n[L]]`` with n[L] = 1. ``[n_x, 1]`` is logistic
-        regression; ``[2, 4, 1]`` is the planar network.
+        ``[n_x, n[1], ..., n[L]]`` with n[L] = 1 for a sigmoid output and
+        n[L] = C >= 2 for a softmax over C classes. ``[n_x, 1]`` is logistic
+        regression; ``[2, 4, 1]`` is the planar network; ``[64, 32, 10]`` a
+        10-class softmax network.
     hidden_activation : str or Activation
         "relu" (default), "tanh", "sigmoid", "leaky_relu", "linear", or
         ``xpnet.activations.leaky_relu(slope)``.
-    output_activation : str
-        Must be "sigmoid" (binary cross-entropy).
+    output_activation : {"sigmoid", "softmax"}
+        "sigmoid" (binary cross-entropy, Y of 0/1 labels (1, m)) or "softmax"
+        (categorical cross-entropy, Y of integer classes 0..C-1 (1, m) or
+        one-hot (C, m)).
     learning_rate : float
         α₀ > 0, the learning rate (of epoch 0 when it decays).
     num_iterations : int
@@ -188,11 +190,7 @@ class NeuralNetwork:
             [self.hidden_activation] * (len(self.layer_dims) - 2) + [self.output_activation],
             len(self.layer_dims) - 1,
         )
-        if self.layer_dims[-1] != 1:
-            raise ValueError(
-                f"layer_dims ends with {self.layer_dims[-1]} output units; binary "
-                "classification has one output unit: end layer_dims with 1"
-            )
+        v.check_output_units(self.output_activation, self.layer_dims[-1])
         self.learning_rate = v.check_positive("learning_rate", learning_rate)
         self.num_iterations = v.check_positive("num_iterations", num_iterations, integer=True)
         self.init = v.check_name("init", init, INITS)
@@ -337,15 +335,17 @@ class NeuralNetwork:
         self, Y: Any, m: int, xp: Any, device: Any, dtype: Any, *, like: Any = None
     ) -> Array:
         """Y on the model's backend; a Dask Y takes the m-chunks of ``like`` (X) and is
-        persisted beside it when X was."""
+        persisted beside it when X was. A softmax model's integer labels (1, m) become
+        one-hot (C, m)."""
+        C = self.layer_dims[-1]
         Y = to_backend(Y, xp, device=device)
-        v.check_Y(Y, m)
+        v.check_Y(Y, m, C=C)
         if like is not None:
             Y = align_examples_chunks(Y, like)
             (Y,) = persist_examples(Y)
         v.check_finite({"Y": Y}, xp)
-        v.check_labels(Y, xp)
-        return v.as_float(Y, xp, dtype, arg="Y")
+        v.check_labels(Y, xp, C=C)
+        return v.as_labels(Y, xp, dtype, C)
 
     def _model_placement(self) -> tuple[Any, Any, Any]:
         if not hasattr(self, "params_"):
@@ -388,7 +388,9 @@ class NeuralNetwork:
         Parameters
         ----------
         X : array (n_x, m)
-        Y : array (1, m), labels 0/1
+        Y : array (1, m) or (C, m)
+            Labels 0/1 for a sigmoid output; for softmax, integer classes 0..C-1
+            (1, m) or one-hot (C, m).
         initial_params : dict, optional
             Starting {"W1", "b1", ...} as NumPy or backend arrays (copied to the
             model's backend, device and dtype); default: drawn by ``init``/``seed``,
@@ -490,7 +492,8 @@ class NeuralNetwork:
     # ------------------------------------------------------------------ inference
 
     def predict_proba(self, X: Any) -> Array:
-        """A[L] = P(y = 1 | x) for each column of X: shape (1, m), on the model's backend.
+        """A[L] for each column of X, on the model's backend: P(y = 1 | x), shape (1, m),
+        for a sigmoid output; P(y = k | x) for k = 0..C-1, shape (C, m), for softmax.
 
         On Dask the result is a lazy Dask array chunked like X along m: nothing is
         computed here, and NaN/inf in X raise ``ValueError`` when it is computed.
@@ -501,16 +504,22 @@ class NeuralNetwork:
         return AL
 
     def predict(self, X: Any) -> Array:
-        """Ŷ = 1 where A[L] > 0.5, else 0: shape (1, m), in the model's float dtype."""
+        """Sigmoid: Ŷ = 1 where A[L] > 0.5, else 0, shape (1, m), in the model's float dtype.
+        Softmax: the class index ŷ(i) = argmax_k a_k[L](i), shape (1, m), an integer array."""
         AL = self.predict_proba(X)
         xp = namespace_of(AL)
+        if self.output_activation.name == "softmax":
+            return xp.argmax(AL, axis=0, keepdims=True)
         return xp.astype(AL > 0.5, AL.dtype)
 
     def score(self, X: Any, Y: Any) -> float:
-        """Accuracy: the fraction of the m examples where Ŷ equals Y."""
+        """Accuracy: the fraction of the m examples where Ŷ equals Y (for softmax, the
+        predicted class equals Y's class, given as integers (1, m) or one-hot (C, m))."""
         xp, device, dtype = self._model_placement()
         Y_hat = self.predict(X)
         Y = self._prepare_Y(Y, Y_hat.shape[1], xp, device, dtype, like=Y_hat)
+        if self.output_activation.name == "softmax":
+            Y = xp.argmax(Y, axis=0, keepdims=True)  # one-hot (C, m) -> class indices
         return float(xp.mean(xp.astype(Y_hat == Y, dtype)))
 
     # ------------------------------------------------------------------ persistence

@@ -1,7 +1,8 @@
 """Vectorised forward and backward propagation, cost and update, for any depth L.
 
 Course layout: X is (n_x, m), one column per example; W[l] is (n[l], n[l-1]);
-b[l] is (n[l], 1); Y and A[L] are (1, m). Logistic regression is L = 1 with a
+b[l] is (n[l], 1); Y and A[L] are (1, m) for a sigmoid output, (C, m) for a
+softmax output over C classes (Y one-hot). Logistic regression is L = 1 with a
 sigmoid output; the planar "shallow" network is L = 2.
 
 The public functions (:func:`forward`, :func:`cost`, :func:`backward`,
@@ -24,7 +25,7 @@ from ._backend import check_same_namespace_and_device, namespace_of
 from .activations import Activation, get_activation
 from .cache import LayerCache
 from .loops import backward_loops, backward_per_example, forward_loops, forward_per_example
-from .losses import cross_entropy, cross_entropy_from_logits, l2_penalty
+from .losses import OUTPUT_LOSSES, l2_penalty, output_error
 
 __all__ = [
     "IMPLS",
@@ -124,7 +125,8 @@ def backward_vectorized(
 ) -> dict[str, Array]:
     """Gradients of the cost J with respect to every W[l] and b[l].
 
-    dZ[L] = A[L] - Y        (sigmoid output, cross-entropy: directly, not as dA[L] * g'(Z[L]))
+    dZ[L] = A[L] - Y        (sigmoid or softmax output with cross-entropy, computed directly
+    rather than as dA[L] * g'(Z[L]); s ⊙ A[L] - Y for weighted one-hot Y, see losses)
     dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l]   (n[l], n[l-1])
     db[l] = (1/m) Σ_i dZ[l](i)                 (n[l], 1)
     dA[l-1] = W[l]ᵀ dZ[l]                      (n[l-1], m)
@@ -137,7 +139,7 @@ def backward_vectorized(
     m = Y.shape[1]
     L = len(caches)
     grads: dict[str, Array] = {}
-    dZ = AL - Y
+    dZ = output_error(AL, Y, caches[-1].activation.name, xp=xp)
     for l in range(L, 0, -1):
         c = caches[l - 1]
         dA, grads[f"dW{l}"], grads[f"db{l}"] = linear_backward_kernel(
@@ -166,8 +168,11 @@ def total_cost(
     *,
     xp: ModuleType,
 ) -> Array:
-    """J = cross-entropy from the output logits Z[L] (+ λ/(2m) Σ‖W[l]‖² when λ > 0), 0-d."""
-    J = cross_entropy_from_logits(caches[-1].Z, Y, xp=xp)
+    """J = cross-entropy from the output logits Z[L] (+ λ/(2m) Σ‖W[l]‖² when λ > 0), 0-d.
+
+    Binary (softplus form) for a sigmoid output, categorical (log-sum-exp) for softmax.
+    """
+    J = OUTPUT_LOSSES[caches[-1].activation.name].from_logits(caches[-1].Z, Y, xp=xp)
     if l2:
         J = J + l2_penalty(params, Y.shape[1], l2, xp=xp)
     return J
@@ -213,7 +218,8 @@ def forward(
         {"W1": (n[1], n_x), "b1": (n[1], 1), ..., "WL", "bL"}, same library,
         device and float dtype.
     activations : list of str or Activation
-        One per layer, e.g. ["relu", "relu", "sigmoid"]; the last must be "sigmoid".
+        One per layer, e.g. ["relu", "relu", "sigmoid"]; the last must be "sigmoid"
+        (one output unit) or "softmax" (C >= 2 output units).
     impl : {"vectorized", "per_example", "loops"}
         Which implementation computes it.
     masks : list, optional
@@ -225,8 +231,9 @@ def forward(
 
     Returns
     -------
-    AL : array (1, m)
-        Output probabilities A[L], in X's library and on X's device.
+    AL : array (1, m) or (C, m)
+        Output probabilities A[L] (softmax: one column per example summing to 1),
+        in X's library and on X's device.
     caches : list of LayerCache
         One per layer, for :func:`backward`.
     """
@@ -237,18 +244,22 @@ def forward(
     v.check_X(X, params["W1"].shape[1])
     X = v.as_float(X, xp, dtype)
     acts = v.check_activations(activations, L)
+    v.check_output_units(acts[-1], params[f"W{L}"].shape[0], where=f"params['W{L}'] has")
     if masks is not None:
         masks = v.check_masks(masks, params, X.shape[1], xp)
     return IMPLS[impl].forward(X, params, acts, xp=xp, masks=masks)
 
 
-def _prepare_labels(AL: Array, Y: Array, xp: ModuleType) -> Array:
-    v.check_matrix(AL, "AL", "(1, m), the output probabilities A[L]")
-    v.check_Y(Y, AL.shape[1])
-    if AL.shape[0] != 1:
-        raise ValueError(f"AL has shape {tuple(AL.shape)}; expected (1, m) = (1, {AL.shape[1]})")
+def _prepare_labels(AL: Array, Y: Array, xp: ModuleType, *, check_values: bool = False) -> Array:
+    """Y as the kernels take it for AL's C = AL.shape[0] outputs: (1, m) 0/1 labels when
+    C = 1, one-hot (C, m) otherwise (integer labels (1, m) are expanded)."""
+    v.check_matrix(AL, "AL", "(1, m) or (C, m), the output probabilities A[L]")
+    C = AL.shape[0]
+    v.check_Y(Y, AL.shape[1], C=C)
     v.check_dtype_match({"AL": AL}, xp)
-    return v.as_float(Y, xp, AL.dtype, arg="Y")
+    if check_values:
+        v.check_labels(Y, xp, C=C)
+    return v.as_labels(Y, xp, AL.dtype, C)
 
 
 def cost(
@@ -261,23 +272,28 @@ def cost(
 ) -> Array:
     """Cross-entropy cost, averaged over the m examples, with optional L2 term.
 
-    J = -(1/m) Σ_i [y(i) log a[L](i) + (1 - y(i)) log(1 - a[L](i))]
-        + (λ / (2m)) Σ_l ‖W[l]‖_F²
+    Binary (AL of shape (1, m), sigmoid output):
+    J = -(1/m) Σ_i [y(i) log a[L](i) + (1 - y(i)) log(1 - a[L](i))] + (λ / (2m)) Σ_l ‖W[l]‖_F²
+
+    Categorical (AL of shape (C, m), C >= 2, softmax output):
+    J = -(1/m) Σ_i Σ_k y_k(i) log a_k[L](i) + (λ / (2m)) Σ_l ‖W[l]‖_F²
 
     Parameters
     ----------
-    AL : array (1, m)
+    AL : array (1, m) or (C, m)
         Output probabilities.
-    Y : array (1, m)
-        Labels, 0 or 1.
+    Y : array (1, m) or (C, m)
+        Labels: 0 or 1 when C = 1; integer classes 0..C-1 as one row (1, m), or
+        one-hot (C, m), when C >= 2.
     params : dict, optional
         Needed when ``l2 > 0``.
     l2 : float
         λ, the L2 strength.
-    logits : array (1, m), optional
+    logits : array like AL, optional
         The output pre-activation Z[L] (``caches[-1].Z``). When given, the cost is
-        computed from it in the exact softplus form, finite for any Z[L];
-        otherwise AL is clipped to [ε, 1-ε] (ε = machine epsilon).
+        computed from it exactly (softplus form for C = 1, log-sum-exp for C >= 2),
+        finite for any Z[L]; otherwise AL is clipped to [ε, 1-ε] (ε = machine
+        epsilon).
 
     Returns
     -------
@@ -292,14 +308,14 @@ def cost(
             raise ValueError("l2 > 0 needs the parameters: pass cost(AL, Y, params, l2=...)")
         arrays.update(params)
     xp, _ = check_same_namespace_and_device(arrays)
-    Y = _prepare_labels(AL, Y, xp)
-    v.check_labels(Y, xp)
+    Y = _prepare_labels(AL, Y, xp, check_values=True)
+    loss = OUTPUT_LOSSES["sigmoid" if AL.shape[0] == 1 else "softmax"]
     if logits is not None:
         if tuple(logits.shape) != tuple(AL.shape):
             raise ValueError(f"logits has shape {tuple(logits.shape)}; expected AL's {AL.shape}")
-        J = cross_entropy_from_logits(logits, Y, xp=xp)
+        J = loss.from_logits(logits, Y, xp=xp)
     else:
-        J = cross_entropy(AL, Y, xp=xp)
+        J = loss.from_probabilities(AL, Y, xp=xp)
     if l2:
         v.check_params(params)
         J = J + l2_penalty(params, Y.shape[1], l2, xp=xp)
@@ -317,16 +333,17 @@ def backward(
 ) -> dict[str, Array]:
     """Backward propagation: the gradients {"dW1", "db1", ..., "dWL", "dbL"}.
 
-    dZ[L] = A[L] - Y;  dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l];
+    dZ[L] = A[L] - Y (sigmoid or softmax output);  dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l];
     db[l] = (1/m) Σ_i dZ[l](i);  dA[l-1] = W[l]ᵀ dZ[l];
     dZ[l-1] = dA[l-1] * D[l-1]/keep_prob * g'[l-1](Z[l-1])  (the mask only with dropout).
 
     Parameters
     ----------
-    AL : array (1, m)
+    AL : array (1, m) or (C, m)
         Output of :func:`forward`.
-    Y : array (1, m)
-        Labels 0/1 (integer labels are converted to AL's dtype).
+    Y : array (1, m) or (C, m)
+        Labels 0/1 when C = 1 (integer labels are converted to AL's dtype); integer
+        classes (1, m) or one-hot (C, m) when C >= 2.
     caches : list of LayerCache
         From :func:`forward`.
     l2 : float
@@ -345,6 +362,11 @@ def backward(
     if not caches or not all(isinstance(c, LayerCache) for c in caches):
         raise TypeError("caches must be the list of LayerCache returned by xpnet.forward")
     xp, _ = check_same_namespace_and_device({"AL": AL, "Y": Y, "caches[-1].Z": caches[-1].Z})
+    if tuple(AL.shape) != tuple(caches[-1].Z.shape):
+        raise ValueError(
+            f"AL has shape {tuple(AL.shape)} but caches[-1].Z has {tuple(caches[-1].Z.shape)}; "
+            "pass the AL and caches returned by the same xpnet.forward call"
+        )
     Y = _prepare_labels(AL, Y, xp)
     return IMPLS[impl].backward(AL, Y, caches, l2, xp=xp, return_dA=return_dA)
 

@@ -38,7 +38,8 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from ._backend import get_namespace, is_lazy, materialize, materialize_to_host, to_single_chunks
+from ._backend import get_namespace, is_lazy
+from ._dask import materialize, materialize_to_host, to_single_chunks
 from ._random import dropout_masks, epoch_permutation
 from .activations import Activation
 from .optimizers import optimizer_update
