@@ -116,6 +116,35 @@ def test_multiclass_draws_one_region_per_class_label():
     assert len(np.unique(np.round(rgba, 6), axis=0)) == 3
 
 
+def _three_blobs(m_per_class=40, seed=0):
+    """Three Gaussian blobs around the corners of a triangle: X (2, 3k), labels (1, 3k)."""
+    rng = np.random.default_rng(seed)
+    centres = 2.5 * np.array([[np.cos(a), np.sin(a)] for a in (0.3, 2.4, 4.5)])
+    X = np.concatenate([c + 0.7 * rng.standard_normal((m_per_class, 2)) for c in centres]).T
+    return X, np.repeat(np.arange(3), m_per_class)[None, :]
+
+
+def test_softmax_model_draws_one_region_per_class_on_every_backend(xp):
+    X, labels = _three_blobs()
+    hyper = {"hidden_activation": "tanh", "output_activation": "softmax", "learning_rate": 0.5}
+    trained = xpnet.NeuralNetwork([2, 6, 3], num_iterations=300, **hyper).fit(X, labels)
+    model = xpnet.NeuralNetwork([2, 6, 3], num_iterations=1, backend=xp.name, device=xp.device,
+                                **hyper)  # fmt: skip
+    model.fit(xp.asarray(X), xp.asarray(labels, "int64"), initial_params=trained.params_)
+    one_hot = (np.arange(3)[:, None] == labels).astype(np.float64)  # (C, m) labels work too
+    ax = plot_decision_boundary(model, xp.asarray(X), xp.asarray(one_hot), resolution=50)
+    centres, rgba = _cells(ax)
+    p = {k: xpnet.to_numpy(v) for k, v in model.params_.items()}
+    Z2 = p["W2"] @ np.tanh(p["W1"] @ centres + p["b1"]) + p["b2"]
+    expected = np.argmax(Z2, axis=0)  # softmax is monotone: argmax of Z[L] = argmax of A[L]
+    assert set(expected) == {0, 1, 2}
+    colours = _legend_colours(ax)
+    assert sorted(colours) == ["class 0", "class 1", "class 2"]
+    np.testing.assert_allclose(rgba, np.stack([colours[f"class {c}"] for c in expected]))
+    points = ax.collections[1].get_facecolors()
+    np.testing.assert_allclose(points, np.stack([colours[f"class {c}"] for c in labels[0]]))
+
+
 def test_cost_curve_data_labels_and_title():
     X, Y = planar_flower(seed=1)
     model = _planar_model(record_every=50).fit(X, Y)
@@ -185,8 +214,10 @@ def test_other_bad_input_is_clear():
     with pytest.raises(RuntimeError, match="not fitted yet"):
         plot_costs(_planar_model())
     model = _planar_model(num_iterations=2).fit(X, Y)
-    with pytest.raises(ValueError, match=r"Y has shape \(20,\).*\(1, 20\)"):
+    with pytest.raises(ValueError, match=r"Y has shape \(20,\).*\(1, 20\).*one-hot"):
         plot_decision_boundary(model, X, Y[0])
+    with pytest.raises(ValueError, match=r"Y has shape \(2, 20\)"):  # two rows, not one-hot
+        plot_decision_boundary(model, X, np.vstack([Y, Y]))
     with pytest.raises(ValueError, match="resolution=1"):
         plot_decision_boundary(model, X, resolution=1)
     wide = xpnet.NeuralNetwork([3, 1], num_iterations=1).fit(np.ones((3, 4)), np.ones((1, 4)))

@@ -121,10 +121,20 @@ def _check_points(X: Any) -> np.ndarray:
 
 def _check_labels(Y: Any, m: int) -> np.ndarray:
     Y = to_numpy(Y)
+    one_hot = (
+        Y.ndim == 2
+        and Y.shape[0] > 1
+        and Y.shape[1] == m
+        and bool(np.all((Y == 0) | (Y == 1)))
+        and bool(np.all(Y.sum(axis=0) == 1))
+    )
+    if one_hot:  # (C, m) one-hot columns, as a softmax model accepts: class k = argmax
+        return np.argmax(Y, axis=0)
     if Y.shape != (1, m):
         raise ValueError(
             f"Y has shape {Y.shape}; expected one row of labels (1, {m}) matching X's "
-            "m columns (reshape a rank-1 y with y.reshape(1, -1))"
+            f"m columns, or one-hot columns (C, {m}) (reshape a rank-1 y with "
+            "y.reshape(1, -1))"
         )
     return Y[0]
 
@@ -158,8 +168,8 @@ def plot_decision_boundary(
         backend; anything with ``params_`` and ``predict(X) -> (1, m)`` works.
     X : array of shape (2, m)
         The points, on any backend (moved to NumPy for drawing).
-    Y : array of shape (1, m), optional
-        Their labels.
+    Y : array of shape (1, m) or (C, m), optional
+        Their labels: one row of class labels, or one-hot columns (softmax models).
     ax : matplotlib.axes.Axes, optional
         Where to draw; default: a new figure.
     resolution : int
@@ -182,7 +192,8 @@ def plot_decision_boundary(
     Raises
     ------
     ValueError
-        When X is not (2, m), Y not (1, m), the model has another number of inputs,
+        When X is not (2, m), Y neither (1, m) nor one-hot (C, m), the model has
+        another number of inputs,
         or ``resolution``/``margin`` are out of range.
     RuntimeError
         When the model is not fitted.
