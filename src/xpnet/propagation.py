@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 from . import _validation as v
 from ._backend import check_same_namespace_and_device, namespace_of
+from ._inputs import Placement, prepare_X
 from .activations import Activation, get_activation
 from .cache import LayerCache
 from .loops import backward_loops, backward_per_example, forward_loops, forward_per_example
@@ -79,6 +80,17 @@ def forward_vectorized(
         if D is not None:
             A = A * D
     return A, caches
+
+
+def predict_vectorized(
+    X: Array, params: Mapping[str, Array], activations: Sequence[Activation], *, xp: ModuleType
+) -> Array:
+    """A[L] alone: the forward pass of :func:`forward_vectorized` without caches or dropout,
+    for prediction (nothing is kept for a backward step)."""
+    A = X
+    for l, act in enumerate(activations, start=1):
+        A = act.g(linear_forward_kernel(A, params[f"W{l}"], params[f"b{l}"]), xp=xp)
+    return A
 
 
 def linear_backward_kernel(
@@ -238,11 +250,10 @@ def forward(
         One per layer, for :func:`backward`.
     """
     v.check_name("impl", impl, tuple(IMPLS))
-    xp, _ = check_same_namespace_and_device({"X": X, **params})
+    xp, device = check_same_namespace_and_device({"X": X, **params})
     L = v.check_params(params)
     dtype = v.check_dtype_match(dict(params), xp)
-    v.check_X(X, params["W1"].shape[1])
-    X = v.as_float(X, xp, dtype)
+    X = prepare_X(X, Placement(xp, device, dtype), params["W1"].shape[1], values=False)
     acts = v.check_activations(activations, L)
     v.check_output_units(acts[-1], params[f"W{L}"].shape[0], where=f"params['W{L}'] has")
     if masks is not None:
