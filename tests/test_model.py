@@ -107,7 +107,8 @@ def test_verbose_fit_draws_a_progress_bar(capsys):
     X, Y = make_synthetic(10, 2, seed=0)
     xpnet.NeuralNetwork([2, 1], num_iterations=50, verbose=True, record_every=10).fit(X, Y)
     err = capsys.readouterr().err
-    assert "fit [" in err and "50/50" in err and "cost=" in err
+    # tqdm's text bar: "fit: 100%|...| 50/50 [elapsed<left, rate, cost=...]"
+    assert "fit:" in err and "50/50" in err and "cost=" in err and "<" in err
 
 
 def test_quiet_fit_prints_nothing(capsys):

@@ -8,7 +8,7 @@ b[l] is (n[l], 1).
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import activations, datasets, initializers, losses, optimizers, schedules, training
+from . import activations, datasets, initializers, losses, optimizers, plot, schedules, training
 from ._backend import (
     BACKENDS,
     BackendUnavailableError,
@@ -117,6 +117,7 @@ __all__ = [
     "linear_forward",
     "load",
     "losses",
+    "plot",
     "optimizers",
     "schedules",
     "synchronize",

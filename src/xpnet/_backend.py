@@ -45,6 +45,16 @@ __all__ = [
 #: Backend names accepted by ``backend=``.
 BACKENDS: tuple[str, ...] = ("numpy", "cupy", "torch", "jax", "dask", "array_api_strict")
 
+#: backend name -> the module whose arrays it computes with.
+_LIBRARIES = {
+    "numpy": "numpy",
+    "cupy": "cupy",
+    "torch": "torch",
+    "jax": "jax.numpy",
+    "dask": "dask.array",
+    "array_api_strict": "array_api_strict",
+}
+
 # pip extra that installs each backend (``pip install "xpnet[EXTRA]"``).
 _EXTRAS = {
     "cupy": "cuda12",  # or cuda13, for CUDA 13 drivers
@@ -113,43 +123,31 @@ def get_namespace(backend: str | ModuleType) -> ModuleType:
             f"got {type(backend).__name__}"
         )
     name = backend.lower()
-    if name == "numpy":
-        return array_api_compat.array_namespace(np.asarray(0.0))
+    if name not in _LIBRARIES:
+        raise ValueError(
+            f"backend={backend!r} is not a known backend; expected one of {list(BACKENDS)} "
+            "or an Array API namespace module"
+        )
+    library = _import(name, _LIBRARIES[name])
     if name == "cupy":
-        cp = _import(name, "cupy")
-        try:
-            count = cp.cuda.runtime.getDeviceCount()
-        except Exception as exc:  # CUDARuntimeError when no driver is present
-            raise BackendUnavailableError(
-                f"backend='cupy' was requested but CUDA reports no usable device ({exc}); "
-                "run on a machine with an NVIDIA GPU and driver, or use backend='numpy'"
-            ) from exc
-        if count == 0:
-            raise BackendUnavailableError(
-                "backend='cupy' was requested but CUDA reports 0 devices; run on a machine "
-                "with an NVIDIA GPU, or use backend='numpy'"
-            )
-        import array_api_compat.cupy as xp_cupy
+        _check_cuda_devices(library)
+    # the idiom of SciPy's and array-api-extra's conftests: the namespace of an empty array
+    return array_api_compat.array_namespace(library.empty(0))
 
-        return xp_cupy
-    if name == "torch":
-        _import(name, "torch")
-        import array_api_compat.torch as xp_torch
 
-        return xp_torch
-    if name == "jax":
-        return _import(name, "jax.numpy")
-    if name == "dask":
-        _import(name, "dask.array")
-        import array_api_compat.dask.array as xp_dask
-
-        return xp_dask
-    if name == "array_api_strict":
-        return _import(name, "array_api_strict")
-    raise ValueError(
-        f"backend={backend!r} is not a known backend; expected one of {list(BACKENDS)} "
-        "or an Array API namespace module"
-    )
+def _check_cuda_devices(cupy: ModuleType) -> None:
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CUDARuntimeError when no driver is present
+        raise BackendUnavailableError(
+            f"backend='cupy' was requested but CUDA reports no usable device ({exc}); "
+            "run on a machine with an NVIDIA GPU and driver, or use backend='numpy'"
+        ) from exc
+    if count == 0:
+        raise BackendUnavailableError(
+            "backend='cupy' was requested but CUDA reports 0 devices; run on a machine "
+            "with an NVIDIA GPU, or use backend='numpy'"
+        )
 
 
 def namespace_of(*arrays: Any, names: tuple[str, ...] | None = None) -> ModuleType:

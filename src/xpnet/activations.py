@@ -47,7 +47,7 @@ Array = Any
 def sigmoid(Z: Array, *, xp: ModuleType) -> Array:
     """σ(Z) = 1 / (1 + e^(-Z)), computed without overflow for any Z.
 
-    With E = e^(-|Z|) (always in (0, 1]): σ(Z) = 1 / (1 + E) for Z >= 0 and
+    With E = e^(-abs(Z)) (always in (0, 1]): σ(Z) = 1 / (1 + E) for Z >= 0 and
     E / (1 + E) for Z < 0, so no branch exponentiates a positive number. The
     branch is taken arithmetically, numerator E + P (1 - E) with P = [Z >= 0]
     (1 or 0), rather than with ``xp.where``: NumPy's ``where`` on a data-dependent
@@ -130,7 +130,7 @@ def softmax(Z: Array, *, xp: ModuleType) -> Array:
     """Column-wise softmax: a_k(i) = e^(z_k(i)) / Σ_j e^(z_j(i)) for Z of shape (C, m).
 
     Computed as e^(z - max_j z_j) / Σ_j e^(z_j - max_j z_j) (the same value): every
-    exponent is <= 0, so nothing overflows for any |z|, and the largest term is
+    exponent is <= 0, so nothing overflows for any z, and the largest term is
     e^0 = 1, so the denominator is never 0. Reduces over axis 0, so a 1-D vector
     (C,) works too (the loop implementation applies it to one example's z).
     """
@@ -186,7 +186,7 @@ class Activation:
         return self.fused(dA, Z, A, xp=xp)
 
     def to_spec(self) -> str | dict[str, Any]:
-        """JSON-friendly description, inverted by :func:`get_activation`."""
+        """JSON-friendly description, inverted by :func:`~xpnet.activations.get_activation`."""
         return {"name": self.name, **dict(self.params)} if self.params else self.name
 
 

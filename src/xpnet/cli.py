@@ -64,7 +64,7 @@ class _ProgressPlugin:
         self.counts = {"passed": 0, "skipped": 0, "failed": 0}
 
     def pytest_collection_finish(self, session: Any) -> None:
-        self.bar = ProgressBar(len(session.items), "xpnet bench", enabled=self.enabled)
+        self.bar = ProgressBar(len(session.items), "xpnet bench", enabled=self.enabled, unit="cell")
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         if self.bar is None:

@@ -15,7 +15,7 @@ archive holding
   have before saving;
 * ``__xpnet_metadata__``: a 0-d unicode array with a JSON document: format name
   and version, the xpnet version that wrote it, layer dims, activation specs
-  (:meth:`Activation.to_spec`), dtype, hyperparameters, ``costs_`` and ``n_iter_``.
+  (:meth:`xpnet.Activation.to_spec`), dtype, hyperparameters, ``costs_`` and ``n_iter_``.
 
 Nothing in the file is ever executed: the archive is read with
 ``allow_pickle=False`` (an object array raises instead of unpickling), the
@@ -46,9 +46,9 @@ __all__ = [
     "write_model_file",
 ]
 
-#: Written in every file; :func:`load` refuses files without it.
+#: Written in every file; :func:`xpnet.load` refuses files without it.
 FORMAT_NAME = "xpnet.NeuralNetwork"
-#: Bumped on any incompatible change; :func:`load` reads versions up to this one.
+#: Bumped on any incompatible change; :func:`xpnet.load` reads versions up to this one.
 FORMAT_VERSION = 2
 _META_KEY = "__xpnet_metadata__"
 

@@ -43,7 +43,7 @@ Array = Any
 
 
 def softplus(Z: Array, *, xp: ModuleType) -> Array:
-    """softplus(Z) = log(1 + e^Z) = max(Z, 0) + log(1 + e^(-|Z|)), finite for any Z."""
+    """softplus(Z) = log(1 + e^Z) = max(Z, 0) + log(1 + e^(-abs(Z))), finite for any Z."""
     return xp.maximum(Z, 0.0) + xp.log1p(xp.exp(-xp.abs(Z)))
 
 
@@ -52,7 +52,7 @@ def cross_entropy_from_logits(ZL: Array, Y: Array, *, xp: ModuleType) -> Array:
 
     Computed from the output layer's logits ZL in the equivalent softplus form
     J = (1/m) Σ_i [softplus(z(i)) - y(i) z(i)], which is exact and finite for
-    any z (|z| = 1e4 included), where log(σ(z)) would give log(0) = -inf.
+    any z (z = ±1e4 included), where log(σ(z)) would give log(0) = -inf.
     """
     m = Y.shape[1]
     return xp.sum(softplus(ZL, xp=xp) - Y * ZL) / m
@@ -77,7 +77,7 @@ def log_softmax(Z: Array, *, xp: ModuleType) -> Array:
 
     Computed as (z_k - M) - log Σ_j e^(z_j - M) with M = max_j z_j per column:
     every exponent is <= 0 and the sum is >= 1, so the result is finite for any
-    finite z (|z| = 1e4 included), where log(softmax(z)) would give log(0) = -inf.
+    finite z (z = ±1e4 included), where log(softmax(z)) would give log(0) = -inf.
     """
     Zs = Z - xp.max(Z, axis=0, keepdims=True)
     return Zs - xp.log(xp.sum(xp.exp(Zs), axis=0, keepdims=True))

@@ -13,10 +13,7 @@ import numpy as np
 from . import _validation as v
 from ._backend import (
     backend_name,
-    check_same_namespace_and_device,
-    device_of,
     get_namespace,
-    is_lazy,
     namespace_of,
     resolve_device,
     resolve_dtype,
@@ -24,14 +21,14 @@ from ._backend import (
     to_numpy,
 )
 from ._compile import check_mode, training_steps
-from ._dask import align_examples_chunks, chunk_examples, lazy_check_finite, persist_examples
+from ._inputs import Placement, placement_for, placement_of, prepare_X, prepare_Y
 from ._progress import ProgressBar
 from ._random import make_dropout_rng, shuffle_generator
 from .activations import Activation, get_activation
 from .initializers import INITS, initialize_parameters
 from .io import bad_file, read_model_file, write_model_file
 from .optimizers import OPTIMIZERS, initialize_optimizer_state, optimizer_state_keys
-from .propagation import IMPLS
+from .propagation import IMPLS, predict_vectorized
 from .schedules import SCHEDULES
 from .training import DivergenceError, TrainingConfig, TrainingState, make_step, train
 
@@ -294,8 +291,9 @@ class NeuralNetwork:
             dtype=dtype,
             **hyperparameters,
         )
-        xp, dev, dt = model._placement({"W1": first} if _is_array(first) else {})
-        placed = {k: to_backend(p, xp, device=dev, dtype=dt) for k, p in params.items()}
+        at = model._placement({"W1": first} if _is_array(first) else {})
+        xp = at.xp
+        placed = {k: to_backend(p, xp, device=at.device, dtype=at.dtype) for k, p in params.items()}
         v.check_params(placed, dims)
         v.check_finite(placed, xp)
         model.params_ = placed
@@ -306,65 +304,25 @@ class NeuralNetwork:
 
     # ------------------------------------------------------------------ placement
 
-    def _placement(self, arrays: Mapping[str, Any]) -> tuple[Any, Any, Any]:
-        """(xp, device, dtype) for a call: the model's backend, or the inputs' library."""
-        present = {k: a for k, a in arrays.items() if _is_array(a)}
-        if len(present) > 1:  # X and Y from one library and on one device, never mixed
-            check_same_namespace_and_device(present)
-        if self.backend is not None:
-            xp = get_namespace(self.backend)
-            device = resolve_device(xp, self.device)
-        elif present:
-            first = next(iter(present.values()))
-            xp = namespace_of(first)
-            device = device_of(first) if self.device is None else resolve_device(xp, self.device)
-        else:
-            xp = get_namespace("numpy")
-            device = resolve_device(xp, self.device)
-        return xp, device, resolve_dtype(xp, self.dtype)
+    def _placement(self, arrays: Mapping[str, Any]) -> Placement:
+        """Where a call computes: the model's backend, or the inputs' library."""
+        return placement_for(self.backend, self.device, self.dtype, arrays)
 
-    def _prepare_X(
-        self, X: Any, xp: Any, device: Any, dtype: Any, *, training: bool = False
-    ) -> Array:
-        """X on the model's backend. Dask: chunked along m only (``chunk_examples``);
-        for ``training``, persisted on the cluster's workers and checked eagerly
-        (one bool travels back); otherwise kept lazy with a per-block NaN/inf check."""
-        if not _is_array(X) and not hasattr(X, "__len__"):
-            raise TypeError(f"X must be an array of shape (n_x, m), got {type(X).__name__}")
-        X = to_backend(X, xp, device=device)
-        v.check_X(X, self.layer_dims[0])
-        X = chunk_examples(X)
-        X = v.as_float(X, xp, dtype)
-        if is_lazy(xp) and not training:
-            return lazy_check_finite(X)
-        if training:
-            (X,) = persist_examples(X)
-        v.check_finite({"X": X}, xp)
-        return X
+    def _prepare_X(self, X: Any, at: Placement, *, training: bool = False) -> Array:
+        """X checked and on the model's backend (see :func:`xpnet._inputs.prepare_X`)."""
+        return prepare_X(X, at, self.layer_dims[0], training=training)
 
-    def _prepare_Y(
-        self, Y: Any, m: int, xp: Any, device: Any, dtype: Any, *, like: Any = None
-    ) -> Array:
-        """Y on the model's backend; a Dask Y takes the m-chunks of ``like`` (X) and is
-        persisted beside it when X was. A softmax model's integer labels (1, m) become
-        one-hot (C, m)."""
-        C = self.layer_dims[-1]
-        Y = to_backend(Y, xp, device=device)
-        v.check_Y(Y, m, C=C)
-        if like is not None:
-            Y = align_examples_chunks(Y, like)
-            (Y,) = persist_examples(Y)
-        v.check_finite({"Y": Y}, xp)
-        v.check_labels(Y, xp, C=C)
-        return v.as_labels(Y, xp, dtype, C)
+    def _prepare_Y(self, Y: Any, m: int, at: Placement, *, like: Any = None) -> Array:
+        """Y checked and on the model's backend; a softmax model's integer labels (1, m)
+        become one-hot (C, m) (see :func:`xpnet._inputs.prepare_Y`)."""
+        return prepare_Y(Y, at, m, self.layer_dims[-1], like=like)
 
-    def _model_placement(self) -> tuple[Any, Any, Any]:
+    def _model_placement(self) -> Placement:
         if not hasattr(self, "params_"):
             raise RuntimeError(
                 "this NeuralNetwork is not fitted yet; call fit(X, Y) before predicting"
             )
-        W1 = self.params_["W1"]
-        return namespace_of(W1), device_of(W1), W1.dtype
+        return placement_of(self.params_)
 
     # ------------------------------------------------------------------ training
 
@@ -431,12 +389,10 @@ class NeuralNetwork:
     def _train(
         self, X: Any, Y: Any, epochs: int, initial_params: Any, continuing: bool
     ) -> NeuralNetwork:
-        if continuing:
-            xp, device, dtype = self._model_placement()
-        else:
-            xp, device, dtype = self._placement({"X": X, "Y": Y})
-        X = self._prepare_X(X, xp, device, dtype, training=True)
-        Y = self._prepare_Y(Y, X.shape[1], xp, device, dtype, like=X)
+        at = self._model_placement() if continuing else self._placement({"X": X, "Y": Y})
+        xp, device, dtype = at.xp, at.device, at.dtype
+        X = self._prepare_X(X, at, training=True)
+        Y = self._prepare_Y(Y, X.shape[1], at, like=X)
         if continuing:
             params = self.params_
             opt_state = getattr(self, "opt_state_", None)
@@ -482,7 +438,8 @@ class NeuralNetwork:
         self.backend_ = backend_name(xp)
         self._publish(state)
         steps = self._compiled_steps(config, xp, device)
-        with ProgressBar(epochs, "fit", enabled=self.verbose) as bar:
+        unit = "it" if self.batch_size is None else "epoch"  # full batch: one step per epoch
+        with ProgressBar(epochs, "fit", enabled=self.verbose, unit=unit) as bar:
             try:
                 progress = bar if self.verbose else None
                 train(state, X, Y, config, epochs, xp=xp, progress=progress, **steps)
@@ -522,10 +479,10 @@ class NeuralNetwork:
         On Dask the result is a lazy Dask array chunked like X along m: nothing is
         computed here, and NaN/inf in X raise ``ValueError`` when it is computed.
         """
-        xp, device, dtype = self._model_placement()
-        X = self._prepare_X(X, xp, device, dtype)
-        AL, _ = IMPLS["vectorized"].forward(X, self.params_, self.activations, xp=xp)
-        return AL
+        at = self._model_placement()
+        X = self._prepare_X(X, at)
+        xp = at.xp
+        return predict_vectorized(X, self.params_, self.activations, xp=xp)
 
     def predict(self, X: Any) -> Array:
         """Sigmoid: Ŷ = 1 where A[L] > 0.5, else 0, shape (1, m), in the model's float dtype.
@@ -539,9 +496,10 @@ class NeuralNetwork:
     def score(self, X: Any, Y: Any) -> float:
         """Accuracy: the fraction of the m examples where Ŷ equals Y (for softmax, the
         predicted class equals Y's class, given as integers (1, m) or one-hot (C, m))."""
-        xp, device, dtype = self._model_placement()
+        at = self._model_placement()
+        xp, dtype = at.xp, at.dtype
         Y_hat = self.predict(X)
-        Y = self._prepare_Y(Y, Y_hat.shape[1], xp, device, dtype, like=Y_hat)
+        Y = self._prepare_Y(Y, Y_hat.shape[1], at, like=Y_hat)
         if self.output_activation.name == "softmax":
             Y = xp.argmax(Y, axis=0, keepdims=True)  # one-hot (C, m) -> class indices
         return float(xp.mean(xp.astype(Y_hat == Y, dtype)))

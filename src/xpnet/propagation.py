@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 from . import _validation as v
 from ._backend import check_same_namespace_and_device, namespace_of
+from ._inputs import Placement, prepare_X
 from .activations import Activation, get_activation
 from .cache import LayerCache
 from .loops import backward_loops, backward_per_example, forward_loops, forward_per_example
@@ -81,6 +82,17 @@ def forward_vectorized(
     return A, caches
 
 
+def predict_vectorized(
+    X: Array, params: Mapping[str, Array], activations: Sequence[Activation], *, xp: ModuleType
+) -> Array:
+    """A[L] alone: the forward pass of :func:`forward_vectorized` without caches or dropout,
+    for prediction (nothing is kept for a backward step)."""
+    A = X
+    for l, act in enumerate(activations, start=1):
+        A = act.g(linear_forward_kernel(A, params[f"W{l}"], params[f"b{l}"]), xp=xp)
+    return A
+
+
 def linear_backward_kernel(
     dZ: Array, cache: LayerCache, l2: float, m: int, *, xp: ModuleType, need_dA: bool = True
 ) -> tuple[Array | None, Array, Array]:
@@ -125,9 +137,8 @@ def backward_vectorized(
 ) -> dict[str, Array]:
     """Gradients of the cost J with respect to every W[l] and b[l].
 
-    dZ[L] = A[L] - Y                        (sigmoid or softmax output with cross-entropy,
-                                             computed directly rather than as dA[L] * g'(Z[L]);
-                                             s ⊙ A[L] - Y for weighted one-hot Y, see losses)
+    dZ[L] = A[L] - Y        (sigmoid or softmax output with cross-entropy, computed directly
+    rather than as dA[L] * g'(Z[L]); s ⊙ A[L] - Y for weighted one-hot Y, see losses)
     dW[l] = (1/m) dZ[l] A[l-1]ᵀ + (λ/m) W[l]   (n[l], n[l-1])
     db[l] = (1/m) Σ_i dZ[l](i)                 (n[l], 1)
     dA[l-1] = W[l]ᵀ dZ[l]                      (n[l-1], m)
@@ -239,11 +250,10 @@ def forward(
         One per layer, for :func:`backward`.
     """
     v.check_name("impl", impl, tuple(IMPLS))
-    xp, _ = check_same_namespace_and_device({"X": X, **params})
+    xp, device = check_same_namespace_and_device({"X": X, **params})
     L = v.check_params(params)
     dtype = v.check_dtype_match(dict(params), xp)
-    v.check_X(X, params["W1"].shape[1])
-    X = v.as_float(X, xp, dtype)
+    X = prepare_X(X, Placement(xp, device, dtype), params["W1"].shape[1], values=False)
     acts = v.check_activations(activations, L)
     v.check_output_units(acts[-1], params[f"W{L}"].shape[0], where=f"params['W{L}'] has")
     if masks is not None:
@@ -293,7 +303,7 @@ def cost(
     logits : array like AL, optional
         The output pre-activation Z[L] (``caches[-1].Z``). When given, the cost is
         computed from it exactly (softplus form for C = 1, log-sum-exp for C >= 2),
-        finite for any |Z[L]|; otherwise AL is clipped to [ε, 1-ε] (ε = machine
+        finite for any Z[L]; otherwise AL is clipped to [ε, 1-ε] (ε = machine
         epsilon).
 
     Returns

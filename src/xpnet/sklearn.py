@@ -52,12 +52,12 @@ class _WeightedNetwork(NeuralNetwork):
 
     _example_weights: np.ndarray | None = None
 
-    def _prepare_Y(self, Y: Any, m: int, xp: Any, device: Any, dtype: Any, **kw: Any) -> Any:
-        Y = super()._prepare_Y(Y, m, xp, device, dtype, **kw)
+    def _prepare_Y(self, Y: Any, m: int, at: Any, **kw: Any) -> Any:
+        Y = super()._prepare_Y(Y, m, at, **kw)
         s = self._example_weights
         if s is None:
             return Y
-        return Y * to_backend(s.reshape(1, -1), xp, device=device, dtype=dtype)
+        return Y * to_backend(s.reshape(1, -1), at.xp, device=at.device, dtype=at.dtype)
 
 
 class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
