@@ -383,6 +383,35 @@ def latency(runs: dict[str, Any], peer_rows: list[dict[str, Any]]) -> list[dict[
     return sorted(out, key=lambda r: (r["backend"], r["dtype"]))
 
 
+#: extra_info keys that describe a cell, shown beside a paired ratio (in this order).
+_CELL_KEYS = ("backend", "impl", "peer", "solver", "dims", "m", "dtype", "hidden",
+              "batch_size", "iterations")  # fmt: skip
+
+
+def paired_ratios(runs: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every interleaved timing any benchmark stored (``extra_info["paired*"]`` from
+    ``_common.paired_min``): file, key, the cell's parameters and the ratio a / b."""
+    out = []
+    for b in runs["benchmarks"]:
+        e = b["extra_info"]
+        for key, rec in sorted(e.items()):
+            if not (key.startswith("paired") and isinstance(rec, dict) and "ratio" in rec):
+                continue
+            names = [k[:-2] for k in rec if k.endswith("_s")]
+            out.append(
+                {
+                    "file": _file(b),
+                    "key": key,
+                    "cell": {k: e[k] for k in _CELL_KEYS if k in e},
+                    "names": names,
+                    "times_s": {k[:-2]: rec[k] for k in rec if k.endswith("_s")},
+                    "ratio": rec["ratio"],
+                    "compile_s": e.get("compile_s"),
+                }
+            )
+    return out
+
+
 def analyse(
     runs: dict[str, Any], junit: str | Path | None = None, env: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -398,6 +427,7 @@ def analyse(
     s["peers"] = peers(runs)
     s["dask"] = dask_scaling(runs)
     s["latency"] = latency(runs, s["peers"])
+    s["paired"] = paired_ratios(runs)
     s["tests"] = tests_summary(junit)
     s["env"] = env
     gpu_ran = any(b["extra_info"].get("backend") in GPU_BACKENDS for b in runs["benchmarks"])
@@ -407,6 +437,49 @@ def analyse(
 
 
 # ----------------------------------------------------------------------------- markdown
+
+
+def _cell_text(cell: dict[str, Any]) -> str:
+    parts = []
+    for k, v in cell.items():
+        if k == "dims":
+            parts.append("[" + ", ".join(map(str, v)) + "]")
+        elif k in ("backend", "impl", "dtype", "hidden", "peer", "solver"):
+            parts.append(str(v))
+        else:
+            parts.append(f"{k}={v}")
+    return " ".join(parts)
+
+
+def paired_lines(s: dict[str, Any]) -> list[str]:
+    """Every paired (interleaved) ratio of the run, grouped by benchmark file."""
+    rows = s.get("paired") or []
+    if not rows:
+        return []
+    L = [
+        "",
+        "## Paired ratios (a / b timed alternately in one loop)",
+        "",
+        "Each row times two callables in alternating blocks and keeps the minimum per "
+        "call (`_common.paired_min`), so machine drift enters both; compile times, where "
+        "a cell compiled, are the first call's.",
+        "",
+    ]
+    L += _table(
+        ["benchmark", "cell", "a / b", "a", "b", "ratio", "compile"],
+        (
+            [
+                f"{r['file']} `{r['key']}`",
+                _cell_text(r["cell"]),
+                " / ".join(r["names"]),
+                *[_fmt_t(r["times_s"][n]) for n in r["names"][:2]],
+                _fmt_x(r["ratio"]),
+                f"{r['compile_s']:.1f} s" if r.get("compile_s") else "—",
+            ]
+            for r in rows
+        ),
+    )
+    return L
 
 
 def _fmt_t(t: float | None) -> str:
@@ -717,6 +790,7 @@ def render(runs: dict[str, Any], s: dict[str, Any], plots: Sequence[str]) -> str
         ([t["target"], t["goal"], t["figure"], f"**{t['status']}**"] for t in s["targets"]),
     )
     L += timing_lines(s.get("timing_file"))
+    L += paired_lines(s)
     L += tests_lines(s)
     L += [
         "",

@@ -253,6 +253,29 @@ def _small_net(s: dict[str, Any]) -> Figures:
     return out
 
 
+def _paired(file: str, key: str, **where: Any) -> Callable:
+    """The paired ratios ``file`` stored under ``key`` in cells matching ``where``."""
+
+    def measure(s: dict[str, Any]) -> Figures:
+        out = []
+        for r in s.get("paired") or []:
+            cell = r["cell"]
+            if r["file"] != file or r["key"] != key:
+                continue
+            if any(cell.get(k) != v for k, v in where.items()):
+                continue
+            label = " ".join(
+                f"{k}={cell[k]}" if k in ("m", "batch_size") else
+                ("x".join(map(str, cell[k])) if k == "dims" else str(cell[k]))
+                for k in ("backend", "solver", "hidden", "dims", "m", "batch_size", "dtype")
+                if k in cell and k not in where
+            )  # fmt: skip
+            out.append((label, r["ratio"]))
+        return out
+
+    return measure
+
+
 TARGETS: tuple[Target, ...] = (
     Target(
         "vec_logreg",
@@ -364,6 +387,42 @@ TARGETS: tuple[Target, ...] = (
         _small_net,
         gpu=True,
         reported=True,
+    ),
+    # -- round 2: compiled steps (issue 8), the second course (9), multi-class (10)
+    Target(
+        "jax_fit_vs_jit",
+        "fit per iteration on JAX (compiled) / hand-written jitted JAX step, float32",
+        "<=",
+        1.15,
+        _paired("bench_fit", "paired", backend="jax", impl="xpnet-fit"),
+    ),
+    Target(
+        "numpy_fit_vs_loop",
+        "whole fit on NumPy (2,000 it., [20,8,1] m=128) / hand-written NumPy loop",
+        "<=",
+        1.05,
+        _paired("bench_fit", "paired", backend="numpy", impl="xpnet-fit"),
+    ),
+    Target(
+        "adam_epoch_vs_torch",
+        "one epoch of mini-batch Adam [784,128,1] m=60000 / torch nn + torch.optim.Adam",
+        "<=",
+        1.0,
+        _paired("bench_optimizers", "paired_torch_nn"),
+    ),
+    Target(
+        "adam_epoch_vs_sklearn",
+        "one epoch of mini-batch Adam [784,128,1] m=60000 / MLPClassifier(solver='adam')",
+        "<=",
+        1.0,
+        _paired("bench_optimizers", "paired_sklearn_mlp"),
+    ),
+    Target(
+        "digits_fit_vs_sklearn",
+        "NeuralNetworkClassifier.fit / MLPClassifier.fit on digits, NumPy",
+        "<=",
+        1.0,
+        _paired("bench_sklearn", "paired_sklearn"),
     ),
 )
 

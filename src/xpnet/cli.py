@@ -21,10 +21,12 @@ from typing import Any
 from ._progress import ProgressBar
 
 SUITES = (
-    "vectorization", "dot", "roofline", "abstraction", "peers", "latency", "dask", "optimizers",
+    "vectorization", "dot", "roofline", "abstraction", "peers", "latency", "dask",
+    "fit", "optimizers", "sklearn",
 )  # fmt: skip
-#: Long suites left out unless named: Dask's cluster scaling and the 60,000-example epochs.
-OPT_IN = ("dask", "optimizers")
+#: Long suites left out unless named: Dask's cluster scaling, whole fits with their compile
+#: times, the 60,000-example Adam epochs and the digits fits.
+OPT_IN = ("dask", "fit", "optimizers", "sklearn")
 
 
 def find_root(root: str | None = None) -> Path:
