@@ -104,6 +104,20 @@ def test_initialization_prints_the_course_numbers():
     )
 
 
+def test_regularization_narrows_the_train_test_gap():
+    """Seeded data, weights and dropout masks: the NumPy run prints these exact numbers."""
+    out = _blocks(run("plot_course2_regularization.py"))
+    expected = {"none": (100.0, 87.7), "l2": (93.33, 91.2), "dropout": (96.67, 87.1)}
+    assert sorted(out) == sorted(expected)
+    for name, (train, test) in expected.items():
+        assert printed_percent(out[name], "train accuracy") == train, name
+        assert printed_percent(out[name], "test accuracy") == test, name
+    none, l2 = printed_costs(out["none"]), printed_costs(out["l2"])
+    assert sorted(none) == sorted(l2) == list(range(0, 5000, 1000))
+    assert l2[0] - none[0] == pytest.approx(0.813651, abs=2e-6)  # λ/(2m) Σ‖W‖² at start
+    assert none[4000] < 0.01 and l2[4000] > 0.25  # the penalty keeps J[L2] away from 0
+
+
 @pytest.mark.parametrize("script", CAT_SCRIPTS)
 def test_cat_examples_without_data_say_so_and_exit_0(script):
     env = {"XPNET_CAT_TRAIN": "", "XPNET_CAT_TEST": ""}
