@@ -15,6 +15,7 @@ from sphinx.util import logging
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))  # document the checkout, installed or not
+sys.path.insert(0, str(HERE))  # _gallery_order, named in sphinx_gallery_conf
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import xpnet  # noqa: E402
@@ -94,6 +95,6 @@ sphinx_gallery_conf = {
     "only_warn_on_example_error": False,
     "download_all_examples": False,
     "remove_config_comments": True,
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "_gallery_order.CourseOrder",  # docs/_gallery_order.py
     "image_scrapers": ("matplotlib",),
 }

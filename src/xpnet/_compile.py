@@ -269,7 +269,7 @@ def traceable_namespace(xp: Any) -> ModuleType:
 
     torch: a wrapper of the Array API namespace whose element-wise functions take
     Python-scalar operands without breaking a ``torch.compile`` graph (see
-    :class:`_TensorScalars`); xpnet's kernels write ``xp.maximum(Z, 0.0)``. Every
+    the private ``_TensorScalars`` in this module); xpnet's kernels write ``xp.maximum(Z, 0.0)``. Every
     other backend: the namespace itself (``jax.jit`` traces Python scalars).
     """
     xp = get_namespace(xp)
