@@ -268,9 +268,10 @@ def traceable_namespace(xp: Any) -> ModuleType:
     """The namespace to build a step with before compiling it on ``xp``'s backend.
 
     torch: a wrapper of the Array API namespace whose element-wise functions take
-    Python-scalar operands without breaking a ``torch.compile`` graph (see
-    the private ``_TensorScalars`` in this module); xpnet's kernels write ``xp.maximum(Z, 0.0)``. Every
-    other backend: the namespace itself (``jax.jit`` traces Python scalars).
+    Python-scalar operands without breaking a ``torch.compile`` graph (see the
+    private ``_TensorScalars`` in this module); xpnet's kernels write
+    ``xp.maximum(Z, 0.0)``. Every other backend: the namespace itself (``jax.jit``
+    traces Python scalars).
     """
     xp = get_namespace(xp)
     if backend_name(xp) == "torch":
