@@ -506,3 +506,15 @@ def test_predict_before_fit(xp):
     X, _ = data()
     with raises(RuntimeError, "not fitted", "fit(X, Y)"):
         model(xp).predict(xp.asarray(X))
+
+
+def test_finite_check_survives_an_overflowing_sum_and_still_finds_nan(xp):
+    """check_finite's fast path (a finite sum) falls back to the element check when the sum
+    overflows: huge but finite X is accepted, a NaN among huge values is still found."""
+    from xpnet._validation import check_finite
+
+    big = np.full((3, 4), np.finfo(np.float32).max / 2, dtype=np.float32)
+    check_finite({"X": xp.asarray(big, "float32")}, xp.ns)  # sum is inf: elements are fine
+    big[1, 2] = np.nan
+    with pytest.raises(ValueError, match="X contains 1 NaN or infinite"):
+        check_finite({"X": xp.asarray(big, "float32")}, xp.ns)
