@@ -77,6 +77,16 @@ class TrainingConfig:
     time_interval: int = 1000
     record_every: int = 100
 
+    def alpha(self, epoch: int) -> float:
+        """The learning rate of ``epoch`` under this run's decay schedule."""
+        return learning_rate_at(
+            epoch,
+            self.learning_rate,
+            self.learning_rate_decay,
+            decay_rate=self.decay_rate,
+            time_interval=self.time_interval,
+        )
+
     @property
     def dropout(self) -> bool:
         return any(k < 1.0 for k in self.keep_probs)
@@ -269,6 +279,27 @@ def _divergence(cost: float, epoch: int, last_good: int | None, lr: float) -> Di
     )
 
 
+class _Recorder:
+    """Reads and records the cost of a recording epoch, and keeps the parameters (with
+    their optimizer state) whose cost was last seen finite, to restore on divergence."""
+
+    def __init__(self, state: TrainingState, config: TrainingConfig, progress: Any) -> None:
+        self.state, self.config, self.progress = state, config, progress
+        self.good = (state.current, state.epoch)
+        self.last_good: int | None = None
+
+    def record(self, epoch: int, cost_array: Any, start: Any) -> None:
+        """``cost_array`` is the cost of ``epoch``, whose parameters were ``start``."""
+        cost = float(cost_array)
+        if not math.isfinite(cost):
+            self.state.current, self.state.epoch = self.good
+            raise _divergence(cost, epoch, self.last_good, self.config.learning_rate)
+        self.good, self.last_good = (start, epoch), epoch
+        self.state.costs.append((epoch, cost))
+        if self.progress is not None:
+            self.progress.update(0, f"cost={cost:.6f}")
+
+
 def train(
     state: TrainingState,
     X: Array,
@@ -311,16 +342,9 @@ def train(
     lazy = is_lazy(xp)
     m = X.shape[1]
     b = config.batch_size
-    good = (state.current, state.epoch)  # parameters whose cost was finite, and when
-    last_good: int | None = None
+    recorder = _Recorder(state, config, progress)
     for e in range(state.epoch, state.epoch + num_epochs):
-        alpha = learning_rate_at(
-            e,
-            config.learning_rate,
-            config.learning_rate_decay,
-            decay_rate=config.decay_rate,
-            time_interval=config.time_interval,
-        )
+        alpha = config.alpha(e)
         lr = lr_cache.get(alpha)
         if lr is None:
             lr = lr_cache[alpha] = xp.asarray(alpha, dtype=dtype, device=device)
@@ -348,18 +372,11 @@ def train(
             if record:
                 epoch_cost = epoch_cost / m
         if record:
-            cost = float(epoch_cost)  # the one device read of this epoch
-            if not math.isfinite(cost):
-                state.current, state.epoch = good
-                raise _divergence(cost, e, last_good, config.learning_rate)
-            good, last_good = (start, e), e
-            state.costs.append((e, cost))
-            if progress is not None:
-                progress.update(0, f"cost={cost:.6f}")
+            recorder.record(e, epoch_cost, start)  # the one device read of this epoch
         state.epoch = e + 1
         if progress is not None:
             progress.update(1)
-    _check_final_parameters(state, good, num_epochs, config, xp)
+    _check_final_parameters(state, recorder.good, num_epochs, config, xp)
     return state
 
 
@@ -380,37 +397,20 @@ def _train_in_runs(
     W1 = state.current[0]["W1"]
     device, dtype = array_api_compat.device(W1), W1.dtype
     every = config.record_every
-    good = (state.current, state.epoch)
-    last_good: int | None = None
+    recorder = _Recorder(state, config, progress)
     e, end = state.epoch, state.epoch + num_epochs
     while e < end:
         n = min(end, (e // every + 1) * every) - e
-        alphas = [
-            learning_rate_at(
-                k,
-                config.learning_rate,
-                config.learning_rate_decay,
-                decay_rate=config.decay_rate,
-                time_interval=config.time_interval,
-            )
-            for k in range(e, e + n)
-        ]
+        alphas = [config.alpha(k) for k in range(e, e + n)]
         lrs = xp.asarray(alphas, dtype=dtype, device=device)
         start = state.current
         params, opt_state, costs, state.rng = run(*start, X, Y, lrs, state.rng)
         state.current = (params, opt_state)
         if e % every == 0:
-            cost = float(costs[0])  # the one device read of this run
-            if not math.isfinite(cost):
-                state.current, state.epoch = good
-                raise _divergence(cost, e, last_good, config.learning_rate)
-            good, last_good = (start, e), e
-            state.costs.append((e, cost))
-            if progress is not None:
-                progress.update(0, f"cost={cost:.6f}")
+            recorder.record(e, costs[0], start)  # the one device read of this run
         e += n
         state.epoch = e
         if progress is not None:
             progress.update(n)
-    _check_final_parameters(state, good, num_epochs, config, xp)
+    _check_final_parameters(state, recorder.good, num_epochs, config, xp)
     return state
