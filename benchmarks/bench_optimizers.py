@@ -11,6 +11,10 @@ Each library is timed doing what its user calls for "one more epoch":
 * ``sklearn_mlp``: ``MLPClassifier(solver="adam", batch_size=b, alpha=0).partial_fit``,
   which shuffles and runs one epoch of mini-batches.
 
+Every library reads the same samples-first (m, n_x) array: xpnet gets its (n_x, m) view
+``data.T``, so its mini-batches gather whole rows (a row-major X would be gathered along
+axis 1 once per ``partial_fit``, or transposed once by a ``fit`` of two or more epochs).
+
 All three use the same batch size, learning rate, β₁, β₂, ε and architecture (ReLU hidden
 layer, sigmoid output, cross-entropy, no L2). The ratio the target is judged on
 (``paired_*``, xpnet / peer <= 1.0) comes from :func:`_common.paired_min`: the two epochs
@@ -40,8 +44,11 @@ def _m() -> int:
 
 
 def _data():
+    """X (n_x, m) as ``data.T``: a view of the samples-first (m, n_x) array the peers read,
+    the way a user holding MNIST-shaped data calls xpnet (no copy)."""
     X, Y = make_synthetic(_m(), DIMS[0], seed=0, dtype=np.float32)
-    return X, Y
+    data = np.ascontiguousarray(X.T)
+    return data.T, Y
 
 
 def _xpnet_epoch(backend: str, X, Y, b: int):

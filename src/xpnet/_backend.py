@@ -9,7 +9,8 @@ the standard leaves out:
 * device lookup and checks (``"cupy"`` without a CUDA device fails here);
 * moving arrays between libraries (DLPack where it works, a host copy where not)
   and back to NumPy;
-* waiting for asynchronous devices.
+* waiting for asynchronous devices;
+* memory layout, which the standard does not expose (:func:`examples_as_rows`).
 
 How training lays out and schedules Dask arrays (chunking along m, persisting,
 lazy checks, computing each step) is policy, not array placement: it lives in
@@ -31,6 +32,7 @@ __all__ = [
     "backend_name",
     "check_same_namespace_and_device",
     "device_of",
+    "examples_as_rows",
     "get_namespace",
     "is_lazy",
     "is_traced",
@@ -401,3 +403,29 @@ def synchronize(x: Any) -> None:
             return
         if array_api_compat.is_jax_array(leaf):
             leaf.block_until_ready()
+
+
+def examples_as_rows(X: Any, *, copy: bool) -> Any | None:
+    """X (n_x, m) as an (m, n_x) array whose rows (one example each) are contiguous, or None.
+
+    A mini-batch is a gather of examples. From this layout it copies whole rows
+    (n_x contiguous values each); from the course's row-major (n_x, m) layout it
+    reads one value per example in every one of the n_x rows, 2 to 6 times slower
+    on the CPU (measured with NumPy and torch at 784 x 60,000).
+
+    NumPy, CuPy and torch: ``X.T`` when X already lies that way (``data.T`` of
+    samples-first ``data``, no copy); otherwise one transposed copy with ``copy``,
+    and None without. None on JAX, Dask and array_api_strict, which do not expose
+    a layout; their callers gather along axis 1 with ``xp.take``.
+    """
+    if array_api_compat.is_numpy_array(X) or array_api_compat.is_cupy_array(X):
+        rows = X.T
+        if rows.flags.c_contiguous:
+            return rows
+        return rows.copy(order="C") if copy else None
+    if array_api_compat.is_torch_array(X):
+        rows = X.T
+        if rows.is_contiguous():
+            return rows
+        return rows.contiguous() if copy else None
+    return None

@@ -75,17 +75,18 @@ def shuffle_generator(seed: Any) -> np.random.Generator | np.random.RandomState:
 
 def epoch_permutation(
     m: int, epoch: int, shuffle: Any, rng: np.random.Generator | np.random.RandomState
-) -> np.ndarray:
-    """The order of the m examples in epoch ``epoch`` (0-based), as host int64 indices.
+) -> np.ndarray | None:
+    """The order of the m examples in epoch ``epoch`` (0-based), as host int64 indices,
+    or None for the stored order.
 
-    ``shuffle`` is True (draw from ``rng``), False (keep the order) or "course"
+    ``shuffle`` is True (draw from ``rng``), False (keep the order: None) or "course"
     (``RandomState(11 + epoch).permutation(m)``, the optimization assignment's rule).
     """
     if shuffle == "course":
         return np.random.RandomState(COURSE_SHUFFLE_SEED + 1 + epoch).permutation(m)
     if shuffle:
         return rng.permutation(m)
-    return np.arange(m)
+    return None
 
 
 def make_dropout_rng(xp: ModuleType, device: Any, seed: Any) -> Any:

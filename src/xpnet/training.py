@@ -38,7 +38,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from ._backend import get_namespace, is_lazy
+from ._backend import examples_as_rows, get_namespace, is_lazy
 from ._dask import materialize, materialize_to_host, to_single_chunks
 from ._random import dropout_masks, epoch_permutation
 from .activations import Activation
@@ -161,18 +161,45 @@ def make_step(
     return step
 
 
+def _epoch_order(
+    X: Array, Y: Array, rows: Array | None, perm: np.ndarray | None, xp: ModuleType
+) -> Callable[[int, int], tuple[Array, Array]]:
+    """``batch(k, stop)``: the examples perm[k:stop] of this epoch as (X_t, Y_t).
+
+    Without ``perm`` (no shuffle) a batch is a slice. With ``rows`` (X laid out
+    example by example, :func:`examples_as_rows`) each batch gathers its own rows,
+    so no shuffled copy of X is made. Otherwise X is gathered once for the epoch
+    along axis 1 and the batches are slices of that copy.
+    """
+    if perm is None:
+        return lambda k, stop: (X[:, k:stop], Y[:, k:stop])
+    order = xp.asarray(perm, device=array_api_compat.device(X))
+    if rows is not None:
+        return lambda k, stop: (
+            xp.take(rows, order[k:stop], axis=0).T,
+            xp.take(Y, order[k:stop], axis=1),
+        )
+    Xs, Ys = xp.take(X, order, axis=1), xp.take(Y, order, axis=1)
+    return lambda k, stop: (Xs[:, k:stop], Ys[:, k:stop])
+
+
 def _batches(
-    state: TrainingState, Xs: Array, Ys: Array, b: int, lr: Array, step: Step, record: bool
+    state: TrainingState,
+    batch: Callable[[int, int], tuple[Array, Array]],
+    m: int,
+    b: int,
+    lr: Array,
+    step: Step,
+    record: bool,
 ) -> Array | None:
-    """The steps over consecutive batches of (Xs, Ys), already in the epoch's order; with
+    """The steps over the epoch's batches ``batch(0, b)``, ``batch(b, 2b)``, ...; with
     ``record``, Σ_t m_t J_t over them (still on the device), else None."""
     params, opt_state = state.current
     rng = state.rng
-    m = Xs.shape[1]
     total = None
     for k in range(0, m, b):
         stop = min(k + b, m)  # the standard leaves out-of-bounds slice ends unspecified
-        params, opt_state, J, rng = step(params, opt_state, Xs[:, k:stop], Ys[:, k:stop], lr, rng)
+        params, opt_state, J, rng = step(params, opt_state, *batch(k, stop), lr, rng)
         state.rng = rng
         state.current = (params, opt_state)
         if record:
@@ -223,8 +250,9 @@ def _stream_epoch(
             start, stop = blocks[k]
             Xk, Yk = dask.compute(X[:, start:stop], Y[:, start:stop])
             perm = epoch_permutation(stop - start, epoch, config.shuffle, state.shuffle_rng)
-            Xk, Yk = np.ascontiguousarray(Xk[:, perm]), np.ascontiguousarray(Yk[:, perm])
-            part = _batches(state, Xk, Yk, config.batch_size, lr, step, record)
+            rows = examples_as_rows(Xk, copy=False)
+            batch = _epoch_order(Xk, Yk, rows, perm, xp_host)
+            part = _batches(state, batch, stop - start, config.batch_size, lr, step, record)
             if record:
                 total += float(part)
     finally:
@@ -343,6 +371,9 @@ def train(
     m = X.shape[1]
     b = config.batch_size
     recorder = _Recorder(state, config, progress)
+    # Mini-batches gather examples; from an example-per-row layout that copies whole rows.
+    # A row-major X is transposed once when the copy pays back over two or more epochs.
+    rows = None if b is None or lazy else examples_as_rows(X, copy=num_epochs > 1)
     for e in range(state.epoch, state.epoch + num_epochs):
         alpha = config.alpha(e)
         lr = lr_cache.get(alpha)
@@ -365,10 +396,9 @@ def train(
             epoch_cost = _stream_epoch(state, X, Y, config, e, alpha, record)
         else:
             perm = epoch_permutation(m, e, config.shuffle, state.shuffle_rng)
-            order = xp.asarray(perm, device=device)
-            Xs, Ys = xp.take(X, order, axis=1), xp.take(Y, order, axis=1)
+            batch = _epoch_order(X, Y, rows, perm, xp)
             run = step if record else step_without_cost
-            epoch_cost = _batches(state, Xs, Ys, b, lr, run, record)
+            epoch_cost = _batches(state, batch, m, b, lr, run, record)
             if record:
                 epoch_cost = epoch_cost / m
         if record:
