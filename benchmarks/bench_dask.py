@@ -42,7 +42,7 @@ import pytest
 from _common import _env_list, quick
 
 import xpnet
-import xpnet.model
+import xpnet.training
 from xpnet._dask import PERSIST_MEMORY_FRACTION
 
 da = pytest.importorskip("dask.array", reason="Dask is not installed (pip install xpnet[dask])")
@@ -132,18 +132,20 @@ class PeakRSS:
 
 
 class IterationClock:
-    """Timestamps of the end of each fit iteration (wraps the fit loop's ``materialize``)."""
+    """Timestamps of the end of each fit iteration: the training loop's recorder reads the
+    cost of every iteration here (``record_every=1``), the read that waits for the
+    iteration's result on every backend."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.stamps: list[float] = []
-        real = xpnet.model.materialize
+        real = xpnet.training._Recorder.record
 
-        def timed(*trees: Any) -> Any:
-            out = real(*trees)
+        def timed(recorder: Any, *args: Any) -> Any:
+            out = real(recorder, *args)
             self.stamps.append(time.perf_counter())
             return out
 
-        monkeypatch.setattr(xpnet.model, "materialize", timed)
+        monkeypatch.setattr(xpnet.training._Recorder, "record", timed)
 
     def gaps(self) -> list[float]:
         return [float(g) for g in np.diff(self.stamps[-ITERATIONS:])]

@@ -62,7 +62,8 @@ def no_whole_X_on_client(monkeypatch: pytest.MonkeyPatch, data):
     """Fail if anything computes an array as large as X into this (the client) process.
 
     Wraps ``dask.compute``, ``Array.compute`` and ``Array.__array__``; what fit and
-    predict may bring back is parameter-sized (or one bool/scalar).
+    predict may bring back is parameter-sized (or one bool/scalar), checked on the
+    arrays asked for and on what ``dask.compute`` returns.
     """
     X, _ = data
     limit = X.size // 4  # predictions (1, m) may come back; X (5, m) may not
@@ -77,11 +78,23 @@ def no_whole_X_on_client(monkeypatch: pytest.MonkeyPatch, data):
                         f"an array of shape {leaf.shape} was computed to the client"
                     )
 
+    def returned(result: Any) -> None:
+        if isinstance(result, dict):
+            result = list(result.values())
+        if isinstance(result, list | tuple):
+            for r in result:
+                returned(r)
+        elif isinstance(result, np.ndarray):
+            seen.append(result.size)
+            assert result.size <= limit, f"an array of shape {result.shape} came back to the client"
+
     real_compute, real_method, real_array = dask.compute, da.Array.compute, da.Array.__array__
 
     def compute(*args: Any, **kw: Any) -> Any:
         check(args)
-        return real_compute(*args, **kw)
+        out = real_compute(*args, **kw)
+        returned(out)  # also what comes back from Delayed graphs (the full-batch step's sums)
+        return out
 
     def method(self: Any, **kw: Any) -> Any:
         check((self,))

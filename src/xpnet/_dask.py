@@ -9,10 +9,10 @@ libraries; this module decides what a Dask array looks like during training:
 * persisting X and Y on a ``dask.distributed`` cluster once before training, when
   they fit in its memory (:func:`persist_examples`, :func:`current_client`);
 * NaN/inf checks that stay lazy for prediction (:func:`lazy_check_finite`);
-* computing a step's small results in one pass, so the graph does not grow with
-  the number of steps (:func:`materialize`), and moving the parameters to the
-  host and back for streamed mini-batches (:func:`materialize_to_host`,
-  :func:`to_single_chunks`).
+* moving the parameters to the host and back around a run (:func:`materialize_to_host`,
+  :func:`to_single_chunks`);
+* a full-batch training step as one small graph: a function of each block of
+  examples, summed over the blocks (:func:`sum_over_blocks`).
 
 Every function passes non-Dask arrays through unchanged.
 """
@@ -32,40 +32,11 @@ __all__ = [
     "chunk_examples",
     "current_client",
     "lazy_check_finite",
-    "materialize",
     "materialize_to_host",
     "persist_examples",
+    "sum_over_blocks",
     "to_single_chunks",
 ]
-
-
-def materialize(*trees: Any) -> tuple[Any, ...]:
-    """Compute lazy arrays so the next iteration starts from small, concrete values.
-
-    For Dask, all dicts of arrays (the new parameters) and bare arrays (the cost)
-    are computed together in one graph pass, on the current scheduler (a
-    ``dask.distributed`` client when one is active). Only these parameter-sized
-    results travel to the client. Dicts come back as single-chunk Dask arrays, so
-    the task graph of the next iteration does not grow with the iteration count;
-    bare arrays (the cost J) come back as host NumPy arrays, so ``float(J)`` costs
-    no second graph pass. Other namespaces are returned unchanged.
-    """
-    flat: list[Any] = []
-    for t in trees:
-        flat.extend(t.values() if isinstance(t, dict) else [t])
-    if not any(array_api_compat.is_dask_array(a) for a in flat):
-        return trees
-    import dask
-    import dask.array as da
-
-    computed = iter(dask.compute(*flat))
-    out = []
-    for t in trees:
-        if isinstance(t, dict):
-            out.append({k: _single_chunk(da, next(computed)) for k in t})
-        else:
-            out.append(np.asarray(next(computed)))
-    return tuple(out)
 
 
 def materialize_to_host(trees: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
@@ -217,3 +188,39 @@ def lazy_check_finite(X: Any, *, arg: str = "X") -> Any:
     if not array_api_compat.is_dask_array(X):
         return X
     return X.map_blocks(_raise_if_nonfinite, arg, dtype=X.dtype, meta=X._meta)
+
+
+def _add(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    return {k: a[k] + b[k] for k in a}
+
+
+def sum_over_blocks(fn: Any, X: Any, Y: Any, *args: Any) -> dict[str, np.ndarray]:
+    """Σ_k fn(X_k, Y_k, k, *args) over the blocks k of Dask arrays X and Y along m.
+
+    ``fn`` runs on each block's host NumPy arrays (X_k: (n_x, m_k), Y_k: its
+    columns of Y, k the block's index) and returns a dict of host arrays, the same
+    keys for every block. The graph is one task per block, where the block lies
+    (its worker on a ``dask.distributed`` cluster), and a pairwise tree of sums of
+    those small dicts; ``args`` (e.g. the parameters) enter it once. It is computed
+    in one pass and the sum comes back to the host.
+
+    This is what a full-batch step on Dask needs: sums over the m examples of X.
+    Writing the step with Dask arrays instead gives a graph of one task per
+    array operation per block, rebuilt by this process at every step; this one
+    stays a handful of tasks, whatever the network's depth.
+    """
+    import uuid
+
+    import dask
+
+    shared = [dask.delayed(a, traverse=False, name=f"xpnet-arg-{uuid.uuid4().hex}") for a in args]
+    x_blocks, y_blocks = X.to_delayed().ravel(), Y.to_delayed().ravel()
+    parts = [
+        dask.delayed(fn)(xk, yk, k, *shared)
+        for k, (xk, yk) in enumerate(zip(x_blocks, y_blocks, strict=True))
+    ]
+    while len(parts) > 1:
+        pairs = [dask.delayed(_add)(a, b) for a, b in zip(parts[::2], parts[1::2], strict=False)]
+        parts = pairs + (parts[-1:] if len(parts) % 2 else [])
+    (total,) = dask.compute(parts[0])
+    return total

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any
 
@@ -39,9 +39,10 @@ import array_api_compat
 import numpy as np
 
 from ._backend import examples_as_rows, get_namespace, is_lazy
-from ._dask import materialize, materialize_to_host, to_single_chunks
+from ._dask import materialize_to_host, sum_over_blocks, to_single_chunks
 from ._random import dropout_masks, epoch_permutation
 from .activations import Activation
+from .losses import l2_penalty
 from .optimizers import optimizer_update
 from .propagation import IMPLS, total_cost
 from .schedules import learning_rate_at
@@ -107,34 +108,15 @@ class TrainingState:
     costs: list[tuple[int, float]] = field(default_factory=list)
 
 
-def make_step(
+def make_gradients(
     config: TrainingConfig, *, xp: ModuleType, with_cost: bool = True, like: Any = None
-) -> Step:
-    """The pure training step for ``config`` on namespace ``xp``.
-
-    ``step(params, opt_state, X, Y, lr, rng) -> (params, opt_state, J, rng)``:
-
-    1. masks D[l] / keep_prob[l] from ``rng`` (inverted dropout; hidden layers only);
-    2. A[L], caches = forward(X);  J = cost (skipped, J = None, unless ``with_cost``);
-    3. grads = backward(A[L], Y, caches);
-    4. params, opt_state = the optimizer's update with learning rate ``lr``.
-
-    The kernels are looked up in :data:`xpnet.propagation.IMPLS` now, so the step
-    uses the implementation ``config.impl`` names at the time it is built.
-    """
+) -> Callable[..., tuple[dict[str, Array], Any, Any]]:
+    """Steps 1-3 of :func:`make_step`: ``gradients(params, X, Y, rng) -> (grads, J, rng)``."""
     forward, backward = IMPLS[config.impl]
     acts, l2, keep = list(config.activations), config.l2, config.keep_probs
-    update = optimizer_update(
-        config.optimizer,
-        beta=config.beta,
-        beta1=config.beta1,
-        beta2=config.beta2,
-        epsilon=config.epsilon,
-        xp=xp,
-    )
     dropout = config.dropout
 
-    def step(params, opt_state, X, Y, lr, rng):
+    def gradients(params, X, Y, rng):
         masks = None
         if dropout:
             W1 = params["W1"]
@@ -154,11 +136,46 @@ def make_step(
             )
         AL, caches = forward(X, params, acts, xp=xp, masks=masks)
         J = total_cost(caches, Y, params, l2, xp=xp) if with_cost else None
-        grads = backward(AL, Y, caches, l2, xp=xp)
+        return backward(AL, Y, caches, l2, xp=xp), J, rng
+
+    return gradients
+
+
+def make_step(
+    config: TrainingConfig, *, xp: ModuleType, with_cost: bool = True, like: Any = None
+) -> Step:
+    """The pure training step for ``config`` on namespace ``xp``.
+
+    ``step(params, opt_state, X, Y, lr, rng) -> (params, opt_state, J, rng)``:
+
+    1. masks D[l] / keep_prob[l] from ``rng`` (inverted dropout; hidden layers only);
+    2. A[L], caches = forward(X);  J = cost (skipped, J = None, unless ``with_cost``);
+    3. grads = backward(A[L], Y, caches);
+    4. params, opt_state = the optimizer's update with learning rate ``lr``.
+
+    The kernels are looked up in :data:`xpnet.propagation.IMPLS` now, so the step
+    uses the implementation ``config.impl`` names at the time it is built.
+    """
+    gradients = make_gradients(config, xp=xp, with_cost=with_cost, like=like)
+    update = _optimizer(config, xp)
+
+    def step(params, opt_state, X, Y, lr, rng):
+        grads, J, rng = gradients(params, X, Y, rng)
         params, opt_state = update(params, grads, opt_state, lr)
         return params, opt_state, J, rng
 
     return step
+
+
+def _optimizer(config: TrainingConfig, xp: ModuleType) -> Callable[..., Any]:
+    return optimizer_update(
+        config.optimizer,
+        beta=config.beta,
+        beta1=config.beta1,
+        beta2=config.beta2,
+        epsilon=config.epsilon,
+        xp=xp,
+    )
 
 
 def _epoch_order(
@@ -260,14 +277,6 @@ def _stream_epoch(
     return total / X.shape[1] if record else None
 
 
-def _materialize(params: Any, opt_state: Any, J: Any) -> tuple[Any, Any, Any]:
-    """Dask: compute the new parameters and state (and J) in one pass, so the next step's
-    graph does not grow with the number of steps."""
-    if J is None:
-        return (*materialize(params, opt_state), None)
-    return materialize(params, opt_state, J)
-
-
 def _all_finite(arrays: Mapping[str, Array], xp: ModuleType) -> bool:
     """One device read: whether every array is free of NaN and inf."""
     flags = [xp.all(xp.isfinite(a)) for a in arrays.values()]
@@ -360,7 +369,9 @@ def train(
         Propagates; ``state`` holds the last completed step (mid-epoch too) and
         ``state.epoch`` the last completed epoch.
     """
-    if run is not None and config.batch_size is None and not is_lazy(xp):
+    if config.batch_size is None and is_lazy(xp):
+        return _train_blockwise(state, X, Y, config, num_epochs, progress=progress)
+    if run is not None and config.batch_size is None:
         return _train_in_runs(state, X, Y, config, num_epochs, xp=xp, run=run, progress=progress)
     step = step or make_step(config, xp=xp)
     step_without_cost = step_without_cost or make_step(config, xp=xp, with_cost=False)
@@ -387,8 +398,6 @@ def train(
             params, opt_state, J, rng = (step if record else step_without_cost)(
                 params, opt_state, X, Y, lr, rng
             )
-            if lazy:
-                params, opt_state, J = _materialize(params, opt_state, J)
             state.rng = rng
             state.current = (params, opt_state)
             epoch_cost = J
@@ -443,4 +452,77 @@ def _train_in_runs(
         if progress is not None:
             progress.update(n)
     _check_final_parameters(state, recorder.good, num_epochs, config, xp)
+    return state
+
+
+def _block_sums(
+    Xk: np.ndarray, Yk: np.ndarray, k: int, gradients: Any, params: Any, seed: int | None
+) -> dict[str, np.ndarray]:
+    """Σ over block k's m_k examples of the loss (key "J", when computed) and of each
+    gradient: m_k times the block's mean-form values. Dropout masks come from a
+    generator seeded by (the step's seed, k)."""
+    rng = None if seed is None else np.random.default_rng((seed, k))
+    grads, J, _ = gradients(params, Xk, Yk, rng)
+    m_k = Xk.shape[1]
+    sums = {key: g * m_k for key, g in grads.items()}
+    if J is not None:
+        sums["J"] = J * m_k
+    return sums
+
+
+def _train_blockwise(
+    state: TrainingState,
+    X: Array,
+    Y: Array,
+    config: TrainingConfig,
+    num_epochs: int,
+    *,
+    progress: Any = None,
+) -> TrainingState:
+    """:func:`train` for full batch on Dask: each step is one small graph.
+
+    Every block of examples runs the NumPy kernels on its worker and returns its
+    sums of the loss and of the gradients (:func:`xpnet._dask.sum_over_blocks`);
+    the sums come back to the host, where the L2 terms are added, the means taken
+    (over all m) and the optimizer updates the parameters, which stay host NumPy
+    arrays during the run and become single-chunk Dask arrays again at its end
+    (after an interrupt or a divergence too). The gradients and costs are those of
+    the whole-X formulas up to the order of the sums; dropout masks are drawn per
+    block (seeded from the model's generator, the step and the block).
+    """
+    xp_host = get_namespace("numpy")
+    m = X.shape[1]
+    l2 = config.l2
+    # The blocks sum the data terms; the L2 terms belong to the whole m: added once here.
+    per_block = {
+        record: make_gradients(replace(config, l2=0.0), xp=xp_host, with_cost=record)
+        for record in (True, False)
+    }
+    update = _optimizer(config, xp_host)
+    state.current = materialize_to_host(state.current)
+    dtype = state.current[0]["W1"].dtype
+    recorder = _Recorder(state, config, progress)
+    try:
+        for e in range(state.epoch, state.epoch + num_epochs):
+            record = e % config.record_every == 0
+            start = state.current
+            params, opt_state = start
+            seed = int(state.rng.integers(0, 2**63 - 1)) if config.dropout else None
+            sums = sum_over_blocks(_block_sums, X, Y, per_block[record], params, seed)
+            J = sums.pop("J", None)
+            grads = {key: g / m for key, g in sums.items()}
+            if l2:  # dW[l] += (λ/m) W[l]
+                grads |= {f"d{k}": grads[f"d{k}"] + (l2 / m) * W for k, W in params.items()
+                          if k.startswith("W")}  # fmt: skip
+            lr = xp_host.asarray(config.alpha(e), dtype=dtype)
+            state.current = update(params, grads, opt_state, lr)
+            if record:
+                J = J / m + (l2_penalty(params, m, l2, xp=xp_host) if l2 else 0.0)
+                recorder.record(e, J, start)
+            state.epoch = e + 1
+            if progress is not None:
+                progress.update(1)
+        _check_final_parameters(state, recorder.good, num_epochs, config, xp_host)
+    finally:
+        state.current = to_single_chunks(state.current)
     return state
