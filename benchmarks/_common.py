@@ -250,10 +250,11 @@ def make_step(p: Problem, impl: str = "vectorized") -> Callable[[], Any]:
     fwd, bwd = IMPLS[impl]
     X, Y, params, acts, xp = p.X, p.Y, p.params, p.acts, p.xp
     sync = sync_for(p.backend.name)
+    output = acts[-1].name
 
     def step() -> Any:
         AL, caches = fwd(X, params, acts, xp=xp)
-        J = total_cost(caches, Y, params, 0.0, xp=xp)
+        J = total_cost(caches[-1].Z, Y, params, 0.0, output=output, xp=xp)
         grads = bwd(AL, Y, caches, 0.0, xp=xp)
         new = update_parameters(params, grads, LEARNING_RATE)
         sync([J, *new.values()])

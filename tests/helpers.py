@@ -60,9 +60,11 @@ def gd_step(activations, xp, l2=0.0):
 
     acts = [get_activation(a) for a in activations]
 
+    output = acts[-1].name
+
     def step(params, opt_state, X, Y, lr, rng):
         AL, caches = forward_vectorized(X, params, acts, xp=xp)
-        J = total_cost(caches, Y, params, l2, xp=xp)
+        J = total_cost(caches[-1].Z, Y, params, l2, output=output, xp=xp)
         grads = backward_vectorized(AL, Y, caches, l2, xp=xp)
         return update_parameters(params, grads, lr), opt_state, J, rng
 

@@ -124,6 +124,7 @@ def make_step(
     """
     forward, backward = IMPLS[config.impl]
     acts, l2, keep = list(config.activations), config.l2, config.keep_probs
+    output = acts[-1].name
     update = optimizer_update(
         config.optimizer,
         beta=config.beta,
@@ -153,7 +154,7 @@ def make_step(
                 like=like if like is not None else X,
             )
         AL, caches = forward(X, params, acts, xp=xp, masks=masks)
-        J = total_cost(caches, Y, params, l2, xp=xp) if with_cost else None
+        J = total_cost(caches[-1].Z, Y, params, l2, output=output, xp=xp) if with_cost else None
         grads = backward(AL, Y, caches, l2, xp=xp)
         params, opt_state = update(params, grads, opt_state, lr)
         return params, opt_state, J, rng
