@@ -10,8 +10,8 @@ sets from its command-line options before collection (``--xpnet-quick``,
 
 =========================  ==========================================================
 XPNET_BENCH_QUICK          "1": the small grid that finishes in a few minutes
-XPNET_BENCH_BACKENDS       comma list of backends for the vectorization grid
-                           (numpy, torch, jax, array_api_strict, cupy, torch-cuda)
+XPNET_BENCH_BACKENDS       comma list of backends for the vectorization grid, by the
+                           ids of ``xpnet._testing.Backend`` (the tests' ids too)
 XPNET_BENCH_M / _N_X       comma lists overriding the m / n_x grid
 XPNET_BENCH_IMPL           comma list of impls (loops, per_example, vectorized)
 XPNET_BENCH_BUDGET         seconds a loop cell may take on the CPU (estimated)
@@ -35,6 +35,8 @@ import pytest
 
 import xpnet
 from xpnet._backend import BackendUnavailableError, synchronize, to_backend
+from xpnet._testing import Backend as BackendId
+from xpnet._testing import parse_backends
 from xpnet.activations import get_activation
 from xpnet.datasets import make_synthetic
 from xpnet.initializers import initialize_parameters
@@ -60,6 +62,15 @@ def quick() -> bool:
 # ----------------------------------------------------------------------------- grids
 
 
+def _backend_ids() -> list[str]:
+    """The ids ``XPNET_BENCH_BACKENDS`` names (checked against ``xpnet._testing.Backend``,
+    in the order given), or ["numpy"]."""
+    raw = os.environ.get("XPNET_BENCH_BACKENDS", "")
+    ids = [s.strip() for s in raw.split(",") if s.strip()]
+    parse_backends(raw, source="XPNET_BENCH_BACKENDS / --xpnet-backends")  # unknown ids fail
+    return ids or ["numpy"]
+
+
 def vectorization_grid() -> dict[str, list[Any]]:
     """backend, impl, m, n_x of the vectorization benchmark (issue: m 1..1e5, n_x 1..1e3)."""
     if quick():
@@ -67,7 +78,7 @@ def vectorization_grid() -> dict[str, list[Any]]:
     else:
         m, n_x = [1, 10, 100, 1000, 10000, 100000], [1, 10, 100, 1000]
     return {
-        "backend": _env_list("XPNET_BENCH_BACKENDS", ["numpy"]),
+        "backend": _backend_ids(),
         "impl": _env_list("XPNET_BENCH_IMPL", IMPL_NAMES),
         "m": _env_list("XPNET_BENCH_M", m, int),
         "n_x": _env_list("XPNET_BENCH_N_X", n_x, int),
@@ -132,7 +143,7 @@ def parametrize_grid(grid: dict[str, list[Any]]) -> Callable[[Callable[..., Any]
 
 
 def is_gpu(backend: str) -> bool:
-    return backend in ("cupy", "torch-cuda")
+    return BackendId(backend).gpu
 
 
 @dataclass(frozen=True)
@@ -147,20 +158,22 @@ class Backend:
 
 @functools.cache
 def get_backend(name: str) -> Backend:
-    """Resolve a benchmark backend name, or ``pytest.skip`` with the reason it is unusable."""
-    lib, _, dev = name.partition("-")
+    """Resolve a benchmark backend id (a value of ``xpnet._testing.Backend``), or
+    ``pytest.skip`` with the reason it is unusable."""
+    bid = BackendId(name)
+    lib = bid.library
     try:
         xp = xpnet.get_namespace(lib)
     except BackendUnavailableError as exc:
         pytest.skip(f"backend {name!r} unavailable: {exc}")
-    if lib == "dask":
+    if bid is BackendId.DASK:
         pytest.skip("backend 'dask' is benchmarked in bench_dask.py (lazy graph, fit loop)")
     device = None
     device_name = cpu_name()
     if lib == "torch":
         import torch
 
-        if dev == "cuda":
+        if bid is BackendId.TORCH_CUDA:
             if not torch.cuda.is_available():
                 pytest.skip("backend 'torch-cuda' unavailable: no CUDA device in this run")
             device = torch.device("cuda:0")
@@ -172,6 +185,8 @@ def get_backend(name: str) -> Backend:
 
         device = cupy.cuda.Device(0)
         device_name = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    elif bid.device_spec is not None:  # array_api_strict-device1
+        device = xpnet._backend.resolve_device(xp, bid.device_spec)
     if lib == "jax":
         import jax
 
@@ -241,7 +256,8 @@ def sync_for(backend: str) -> Callable[[Any], None]:
     """``xpnet.synchronize`` where results arrive asynchronously (CuPy, torch-CUDA, JAX);
     a no-op for the synchronous CPU libraries, so the timed step carries no dispatch cost
     that ``fit`` does not have."""
-    return synchronize if backend in ("cupy", "torch-cuda", "jax") else _no_sync
+    bid = BackendId(backend)
+    return synchronize if bid.gpu or bid is BackendId.JAX else _no_sync
 
 
 def make_step(p: Problem, impl: str = "vectorized") -> Callable[[], Any]:
@@ -250,10 +266,11 @@ def make_step(p: Problem, impl: str = "vectorized") -> Callable[[], Any]:
     fwd, bwd = IMPLS[impl]
     X, Y, params, acts, xp = p.X, p.Y, p.params, p.acts, p.xp
     sync = sync_for(p.backend.name)
+    output = acts[-1].name
 
     def step() -> Any:
         AL, caches = fwd(X, params, acts, xp=xp)
-        J = total_cost(caches, Y, params, 0.0, xp=xp)
+        J = total_cost(caches[-1].Z, Y, params, 0.0, output=output, xp=xp)
         grads = bwd(AL, Y, caches, 0.0, xp=xp)
         new = update_parameters(params, grads, LEARNING_RATE)
         sync([J, *new.values()])

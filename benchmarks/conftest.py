@@ -9,11 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from xpnet._testing import Backend
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 OPTIONS = {
     "--xpnet-quick": ("XPNET_BENCH_QUICK", "the small grid that runs in a few minutes"),
-    "--xpnet-backends": ("XPNET_BENCH_BACKENDS", "comma list: numpy,torch,jax,cupy,torch-cuda"),
+    "--xpnet-backends": (
+        "XPNET_BENCH_BACKENDS",
+        "comma list of backend ids: " + ",".join(b.value for b in Backend),
+    ),
     "--xpnet-m": ("XPNET_BENCH_M", "comma list of m for the vectorization grid"),
     "--xpnet-n-x": ("XPNET_BENCH_N_X", "comma list of n_x for the vectorization grid"),
     "--xpnet-impl": ("XPNET_BENCH_IMPL", "comma list of impls: loops,per_example,vectorized"),

@@ -1,83 +1,32 @@
-"""The ``xp`` fixture: every test that takes ``xp`` runs once per available backend.
+"""The backend fixtures: every test that takes ``backend``, ``xp`` or ``device`` runs
+once per backend of :class:`xpnet._testing.Backend`.
+
+- ``backend``: the :class:`~xpnet._testing.Backend` member; ``backend.library`` is
+  the name to pass as ``backend=``, ``backend.device_spec`` the ``device=``.
+- ``xp``: the array namespace itself, as ``xpnet.get_namespace`` returns it
+  (array-api-compat's wrapper where there is one).
+- ``device``: the device object of that namespace the test runs on.
 
 NumPy and array_api_strict always run; array_api_strict also runs on its
 non-default device "device1", which catches missing ``device=`` arguments without
-a GPU. torch, JAX and Dask run when installed; CuPy and torch-CUDA when a CUDA
-GPU is present. Backends that cannot run are *skipped with the reason*, never
-passed. ``XPNET_BACKENDS=numpy,torch`` narrows the list (ids as below).
+a GPU. torch, JAX and Dask run when installed; CuPy and torch-CUDA when a CUDA GPU
+is present. Backends that cannot run are *skipped with the reason*, never passed.
+``XPNET_BACKENDS=numpy,torch`` narrows the list (ids as in ``Backend``).
+
+``@pytest.mark.skip_xp_backends(Backend.DASK, "torch-cuda", reason=...)`` skips a
+test on the backends it names (members or ids), reporting the reason.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-import numpy as np
 import pytest
 
-import xpnet
 from xpnet._backend import get_namespace, resolve_device
-
-
-@dataclass(frozen=True)
-class Backend:
-    """One backend/device combination the tests run on."""
-
-    id: str
-    name: str
-    device: Any = None  # a user-facing device spec, passed to resolve_device
-
-    def skip_reason(self) -> str | None:
-        module = {
-            "numpy": "numpy",
-            "array_api_strict": "array_api_strict",
-            "torch": "torch",
-            "jax": "jax",
-            "dask": "dask",
-            "cupy": "cupy",
-        }[self.name]
-        if importlib.util.find_spec(module) is None:
-            return f"{module} is not installed"
-        if self.name == "cupy":
-            try:
-                get_namespace("cupy")
-            except xpnet.BackendUnavailableError as exc:
-                return str(exc)
-        if self.device == "cuda":
-            import torch
-
-            if not torch.cuda.is_available():
-                return "torch reports no CUDA device"
-        return None
-
-
-ALL_BACKENDS = [
-    Backend("numpy", "numpy"),
-    Backend("array_api_strict", "array_api_strict"),
-    Backend("array_api_strict-device1", "array_api_strict", "device1"),
-    Backend("torch", "torch"),
-    Backend("jax", "jax"),
-    Backend("dask", "dask"),
-    Backend("cupy", "cupy"),
-    Backend("torch-cuda", "torch", "cuda"),
-]
-
-
-def _selected() -> list[Backend]:
-    wanted = os.environ.get("XPNET_BACKENDS")
-    if not wanted:
-        return ALL_BACKENDS
-    ids = [w.strip() for w in wanted.split(",") if w.strip()]
-    unknown = sorted(set(ids) - {b.id for b in ALL_BACKENDS})
-    if unknown:
-        raise pytest.UsageError(
-            f"XPNET_BACKENDS names unknown backends {unknown}; "
-            f"choose from {[b.id for b in ALL_BACKENDS]}"
-        )
-    return [b for b in ALL_BACKENDS if b.id in ids]
+from xpnet._testing import Backend, selected_backends
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -88,35 +37,41 @@ def pytest_configure(config: pytest.Config) -> None:
         jax.config.update("jax_enable_x64", True)
 
 
-@dataclass(frozen=True)
-class XP:
-    """What a test needs to know about the backend it runs on."""
-
-    ns: ModuleType  # the Array API namespace
-    name: str  # backend name for ``backend=``
-    device: Any  # the namespace's device object
-    id: str
-
-    def asarray(self, a: Any, dtype: str = "float64") -> Any:
-        """Place host data on this backend and device."""
-        return xpnet.to_backend(np.asarray(a, dtype=dtype), self.name, device=self.device)
-
-    def __getattr__(self, attr: str) -> Any:  # xp.float64, xp.sum, ...
-        return getattr(self.ns, attr)
+def _backend_params() -> list[Any]:
+    try:
+        backends = selected_backends()
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return [b.pytest_param() for b in backends]
 
 
-@pytest.fixture(params=_selected(), ids=lambda b: b.id)
-def xp(request: pytest.FixtureRequest) -> XP:
-    backend: Backend = request.param
-    reason = backend.skip_reason()
-    if reason is not None:
-        pytest.skip(f"backend {backend.id}: {reason}")
-    ns = get_namespace(backend.name)
-    return XP(ns=ns, name=backend.name, device=resolve_device(ns, backend.device), id=backend.id)
+def _skip_marked(request: pytest.FixtureRequest, backend: Backend) -> None:
+    for marker in request.node.iter_markers("skip_xp_backends"):
+        reason = marker.kwargs.get("reason")
+        if not reason:
+            raise pytest.UsageError(f"{request.node.nodeid}: skip_xp_backends needs reason=")
+        try:
+            named = {Backend(b) for b in marker.args}
+        except ValueError as exc:
+            raise pytest.UsageError(f"{request.node.nodeid}: skip_xp_backends: {exc}") from None
+        if backend in named:
+            pytest.skip(f"backend {backend.value}: {reason}")
+
+
+@pytest.fixture(params=_backend_params())
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """The backend this test case runs on (honours ``skip_xp_backends``)."""
+    _skip_marked(request, request.param)
+    return request.param
 
 
 @pytest.fixture
-def numpy_xp() -> XP:
-    """The NumPy backend alone, for checks of the math that need no backend sweep."""
-    ns = get_namespace("numpy")
-    return XP(ns=ns, name="numpy", device=resolve_device(ns, None), id="numpy")
+def xp(backend: Backend) -> ModuleType:
+    """The array namespace of ``backend``."""
+    return get_namespace(backend.library)
+
+
+@pytest.fixture
+def device(xp: ModuleType, backend: Backend) -> Any:
+    """The device object the test's arrays live on."""
+    return resolve_device(xp, backend.device_spec)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,10 +12,35 @@ from helpers import assert_on
 
 import xpnet
 from xpnet._backend import backend_name, get_namespace
+from xpnet._testing import Backend, parse_backends
 
 
 def test_every_backend_name_is_known():
     assert xpnet.BACKENDS == ("numpy", "cupy", "torch", "jax", "dask", "array_api_strict")
+
+
+def test_test_backend_ids_and_what_they_mean():
+    """The ids of the tests' and benchmarks' backends; each maps to a ``backend=`` name
+    xpnet accepts and, for two of them, a ``device=``."""
+    assert [b.value for b in Backend] == [
+        "numpy", "array_api_strict", "array_api_strict-device1", "torch", "jax", "dask",
+        "cupy", "torch-cuda",
+    ]  # fmt: skip
+    assert {b.library for b in Backend} == set(xpnet.BACKENDS)
+    assert {b: b.device_spec for b in Backend if b.device_spec} == {
+        Backend.ARRAY_API_STRICT_DEVICE1: "device1",
+        Backend.TORCH_CUDA: "cuda",
+    }
+    assert [b for b in Backend if b.gpu] == [Backend.CUPY, Backend.TORCH_CUDA]
+    with pytest.raises(ValueError, match=r"unknown backends \['tf'\].*'torch-cuda'"):
+        parse_backends("numpy, tf")
+
+
+def test_the_gpu_ci_names_known_test_backends():
+    """ci/gpu/run.sh passes its list as XPNET_BACKENDS: every id in it must exist."""
+    script = (Path(__file__).resolve().parents[1] / "ci" / "gpu" / "run.sh").read_text()
+    ids = re.search(r"XPNET_GPU_TEST_BACKENDS:=([\w,-]+)", script).group(1)
+    assert parse_backends(ids) == [Backend.NUMPY, Backend.JAX, Backend.CUPY, Backend.TORCH_CUDA]
 
 
 def test_unknown_backend_lists_the_valid_names():
@@ -29,11 +56,11 @@ def test_cupy_absent_names_the_pip_extra():
         xpnet.NeuralNetwork([2, 1], backend="cupy")
 
 
-def test_round_trip_through_every_backend(xp):
+def test_round_trip_through_every_backend(xp, backend, device):
     host = np.arange(6.0).reshape(2, 3)
-    on = xpnet.to_backend(host, xp.name, device=xp.device)
-    assert_on(xp, on)
-    assert backend_name(get_namespace(xp.name)) == xp.name
+    on = xpnet.to_backend(host, backend.library, device=device)
+    assert_on(on, xp, device)
+    assert backend_name(get_namespace(backend.library)) == backend.library
     np.testing.assert_array_equal(xpnet.to_numpy(on), host)
 
 

@@ -7,10 +7,11 @@ xpnet's kernels and loop.
 
 from __future__ import annotations
 
+import array_api_extra as xpx
 import numpy as np
 import pytest
 import reference as ref
-from helpers import assert_close, assert_on, tol
+from helpers import assert_on, tol
 
 import xpnet
 from xpnet.datasets import moons
@@ -131,26 +132,41 @@ OPTIMIZERS = ["gd", "momentum", "rmsprop", "adam"]
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name", OPTIMIZERS)
-def test_optimizer_updates_match_the_reference(xp, name, dtype):
+def test_optimizer_updates_match_the_reference(xp, device, name, dtype):
     rng = np.random.default_rng(1)
     params = {"W1": rng.standard_normal((4, 3)), "b1": rng.standard_normal((4, 1))}
     hyper = {"beta": 0.8, "beta1": 0.85, "beta2": 0.99, "epsilon": 1e-6}
-    update = xpnet.optimizers.optimizer_update(name, **hyper, xp=xp.ns)
-    p = {k: xp.asarray(a, dtype) for k, a in params.items()}
-    state = xpnet.optimizers.initialize_optimizer_state(name, p, xp=xp.ns)
-    lr = xp.ns.asarray(0.05, dtype=p["W1"].dtype, device=xp.device)
+    update = xpnet.optimizers.optimizer_update(name, **hyper, xp=xp)
+    p = {k: xp.asarray(a, dtype=getattr(xp, dtype), device=device) for k, a in params.items()}
+    state = xpnet.optimizers.initialize_optimizer_state(name, p, xp=xp)
+    lr = xp.asarray(0.05, dtype=p["W1"].dtype, device=device)
     r_p, r_s = params, ref_state(name, params)
     for _ in range(3):
         grads = {f"d{k}": rng.standard_normal(a.shape) for k, a in params.items()}
-        p, state = update(p, {k: xp.asarray(g, dtype) for k, g in grads.items()}, state, lr)
+        p, state = update(
+            p,
+            {k: xp.asarray(g, dtype=getattr(xp, dtype), device=device) for k, g in grads.items()},
+            state,
+            lr,
+        )
         r_p, r_s = ref_update(name, r_p, grads, r_s, 0.05, beta=0.8, beta1=0.85, beta2=0.99,
                               eps=1e-6)  # fmt: skip
     for k in params:
-        assert_on(xp, p[k])
-        assert_close(p[k], r_p[k], rtol=tol(dtype), atol=tol(dtype))
+        assert_on(p[k], xp, device)
+        xpx.testing.assert_close(
+            p[k],
+            xp.asarray(r_p[k], dtype=getattr(xp, dtype), device=device),
+            rtol=tol(dtype),
+            atol=tol(dtype),
+        )
     assert set(state) == set(r_s)
     for k in r_s:
-        assert_close(state[k], r_s[k], rtol=tol(dtype), atol=tol(dtype))
+        xpx.testing.assert_close(
+            state[k],
+            xp.asarray(r_s[k], dtype=getattr(xp, dtype), device=device),
+            rtol=tol(dtype),
+            atol=tol(dtype),
+        )
 
 
 def test_adam_counts_t_from_one():
@@ -195,7 +211,7 @@ CASES = [
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize(("optimizer", "batch_size", "decay"), CASES)
-def test_fit_matches_the_reference_loop(xp, optimizer, batch_size, decay, dtype):
+def test_fit_matches_the_reference_loop(xp, backend, device, optimizer, batch_size, decay, dtype):
     X, Y, params = _problem()
     acts = ["tanh", "tanh", "sigmoid"]
     decay_fn = (lambda a, e: a * 0.9**e) if decay == "callable" else decay
@@ -204,9 +220,13 @@ def test_fit_matches_the_reference_loop(xp, optimizer, batch_size, decay, dtype)
     epochs = 5
     net = xpnet.NeuralNetwork(
         [3, 5, 4, 1], hidden_activation="tanh", num_iterations=epochs, record_every=1,
-        shuffle="course", backend=xp.name, device=xp.device, dtype=dtype, **kw,
+        shuffle="course", backend=backend.library, device=device, dtype=dtype, **kw,
     )  # fmt: skip
-    net.fit(xp.asarray(X), xp.asarray(Y), initial_params=params)
+    net.fit(
+        xp.asarray(X, dtype=xp.float64, device=device),
+        xp.asarray(Y, dtype=xp.float64, device=device),
+        initial_params=params,
+    )
     r_params, r_state, r_costs = ref_train(
         X, Y, params, acts, optimizer=optimizer, epochs=epochs, lr=0.02, batch_size=batch_size,
         decay=decay_fn, l2=0.05, rate=0.3, interval=2, beta=0.85,
@@ -214,20 +234,30 @@ def test_fit_matches_the_reference_loop(xp, optimizer, batch_size, decay, dtype)
     t = tol(dtype)
     np.testing.assert_allclose([c for _, c in net.costs_], r_costs, rtol=t, atol=t)
     for k in params:
-        assert_on(xp, net.params_[k])
-        assert_close(net.params_[k], r_params[k], rtol=t * 10, atol=t * 10)
+        assert_on(net.params_[k], xp, device)
+        xpx.testing.assert_close(
+            net.params_[k],
+            xp.asarray(r_params[k], dtype=getattr(xp, dtype), device=device),
+            rtol=t * 10,
+            atol=t * 10,
+        )
     for k in r_state:
-        assert_close(net.opt_state_[k], r_state[k], rtol=t * 10, atol=t * 10)
+        xpx.testing.assert_close(
+            net.opt_state_[k],
+            xp.asarray(r_state[k], dtype=getattr(xp, dtype), device=device),
+            rtol=t * 10,
+            atol=t * 10,
+        )
     steps = epochs * (1 if batch_size is None else -(-X.shape[1] // batch_size))
     assert net.t_ == steps and net.n_iter_ == epochs
 
 
 @pytest.mark.parametrize("impl", ["vectorized", "per_example", "loops"])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_dropout_forward_backward_match_the_reference(xp, impl, dtype):
+def test_dropout_forward_backward_match_the_reference(xp, device, impl, dtype):
     X, Y, params = _problem(dims=(3, 4, 3, 1), m=6)
     acts = ["tanh", "relu", "sigmoid"]
-    p = {k: xp.asarray(a, dtype) for k, a in params.items()}
+    p = {k: xp.asarray(a, dtype=getattr(xp, dtype), device=device) for k, a in params.items()}
     masks = xpnet.dropout_masks(p, 6, [0.6, 0.8], seed=4)
     assert masks[-1] is None and tuple(masks[0].shape) == (4, 6)
     host = [None if D is None else xpnet.to_numpy(D).astype(np.float64) for D in masks]
@@ -235,16 +265,29 @@ def test_dropout_forward_backward_match_the_reference(xp, impl, dtype):
         kept = D[D != 0]
         np.testing.assert_allclose(kept, 1 / kp, rtol=tol(dtype))
     assert 0 < np.count_nonzero(host[0]) < host[0].size  # P(all 24 kept at 0.6) = 5e-6
-    AL, caches = xpnet.forward(xp.asarray(X, dtype), p, acts, impl=impl, masks=masks)
-    grads = xpnet.backward(AL, xp.asarray(Y, dtype), caches, 0.1, impl=impl, return_dA=True)
+    AL, caches = xpnet.forward(
+        xp.asarray(X, dtype=getattr(xp, dtype), device=device), p, acts, impl=impl, masks=masks
+    )
+    grads = xpnet.backward(
+        AL,
+        xp.asarray(Y, dtype=getattr(xp, dtype), device=device),
+        caches,
+        0.1,
+        impl=impl,
+        return_dA=True,
+    )
     r_AL, r_cache = ref_forward(X, params, acts, host)
     r_grads = ref_backward(r_AL, Y, r_cache, params, acts, 0.1)
     t = tol(dtype)
-    assert_close(AL, r_AL, rtol=t, atol=t)
+    xpx.testing.assert_close(
+        AL, xp.asarray(r_AL, dtype=getattr(xp, dtype), device=device), rtol=t, atol=t
+    )
     assert set(grads) == set(r_grads)
     for k, g in r_grads.items():
-        assert_on(xp, grads[k])
-        assert_close(grads[k], g, rtol=t, atol=t)
+        assert_on(grads[k], xp, device)
+        xpx.testing.assert_close(
+            grads[k], xp.asarray(g, dtype=getattr(xp, dtype), device=device), rtol=t, atol=t
+        )
 
 
 def test_dropout_in_fit_on_numpy_matches_the_courses_legacy_masks():
@@ -272,10 +315,10 @@ def test_dropout_in_fit_on_numpy_matches_the_courses_legacy_masks():
         np.testing.assert_allclose(net.params_[k], r_params[k], rtol=1e-9, atol=1e-12)
 
 
-def test_dropout_is_seeded_and_prediction_never_drops(xp):
+def test_dropout_is_seeded_and_prediction_never_drops(xp, backend, device):
     X, Y = moons(m=60, seed=5)
     kw = dict(keep_prob=0.5, num_iterations=3, record_every=1, batch_size=20, optimizer="adam",
-              backend=xp.name, device=xp.device, learning_rate=0.05)  # fmt: skip
+              backend=backend.library, device=device, learning_rate=0.05)  # fmt: skip
     a = xpnet.NeuralNetwork([2, 8, 1], seed=1, **kw).fit(X, Y)
     b = xpnet.NeuralNetwork([2, 8, 1], seed=1, **kw).fit(X, Y)
     c = xpnet.NeuralNetwork([2, 8, 1], seed=2, **kw).fit(X, Y)
@@ -284,12 +327,12 @@ def test_dropout_is_seeded_and_prediction_never_drops(xp):
     assert a.costs_ != nodrop.costs_  # the masks changed training
     # another seed gives another run (its weights differ too, so compare the masks' effect)
     assert a.costs_ != c.costs_
-    Xd = xp.asarray(X)
+    Xd = xp.asarray(X, dtype=xp.float64, device=device)
     p1, p2 = a.predict_proba(Xd), a.predict_proba(Xd)
-    assert_close(p1, xpnet.to_numpy(p2), rtol=0)
+    xpx.testing.assert_close(p1, p2, rtol=0)
     host = {k: xpnet.to_numpy(v) for k, v in a.params_.items()}
     r_AL, _ = ref_forward(X, host, ["relu", "sigmoid"])
-    assert_close(p1, r_AL, rtol=1e-10)
+    xpx.testing.assert_close(p1, xp.asarray(r_AL, dtype=xp.float64, device=device), rtol=1e-10)
 
 
 # --------------------------------------------------------------------------- gradient checking
@@ -323,10 +366,19 @@ def test_gradient_check_finds_a_wrong_backward(monkeypatch):
     assert diff > 1e-4, diff
 
 
-def test_gradient_check_on_every_backend(xp):
+def test_gradient_check_on_every_backend(xp, device):
     X, Y, params = ref.random_problem([3, 4, 1], 6, seed=2)
-    p = {k: xp.asarray(a) for k, a in params.items()}
-    assert xpnet.gradient_check(p, xp.asarray(X), xp.asarray(Y), ["tanh", "sigmoid"], l2=0.2) < 1e-7
+    p = {k: xp.asarray(a, dtype=xp.float64, device=device) for k, a in params.items()}
+    assert (
+        xpnet.gradient_check(
+            p,
+            xp.asarray(X, dtype=xp.float64, device=device),
+            xp.asarray(Y, dtype=xp.float64, device=device),
+            ["tanh", "sigmoid"],
+            l2=0.2,
+        )
+        < 1e-7
+    )
 
 
 # --------------------------------------------------------------------------- course fidelity
@@ -391,29 +443,59 @@ def test_reproduces_the_optimization_assignment(optimizer):
 # --------------------------------------------------------------------------- building blocks
 
 
-def test_building_blocks_match_the_reference(xp):
+def test_building_blocks_match_the_reference(xp, device):
     rng = np.random.default_rng(3)
     A_prev, W, b = (
         rng.standard_normal((3, 5)),
         rng.standard_normal((4, 3)),
         rng.standard_normal((4, 1)),
     )
-    Z, lin_cache = xpnet.linear_forward(xp.asarray(A_prev), xp.asarray(W), xp.asarray(b))
-    assert_close(Z, W @ A_prev + b, rtol=1e-12)
-    A, cache = xpnet.linear_activation_forward(xp.asarray(A_prev), xp.asarray(W), xp.asarray(b),
-                                               "tanh")  # fmt: skip
-    assert_close(A, np.tanh(W @ A_prev + b), rtol=1e-12)
+    Z, lin_cache = xpnet.linear_forward(
+        xp.asarray(A_prev, dtype=xp.float64, device=device),
+        xp.asarray(W, dtype=xp.float64, device=device),
+        xp.asarray(b, dtype=xp.float64, device=device),
+    )
+    xpx.testing.assert_close(
+        Z, xp.asarray(W @ A_prev + b, dtype=xp.float64, device=device), rtol=1e-12
+    )
+    A, cache = xpnet.linear_activation_forward(
+        xp.asarray(A_prev, dtype=xp.float64, device=device),
+        xp.asarray(W, dtype=xp.float64, device=device),
+        xp.asarray(b, dtype=xp.float64, device=device),
+        "tanh",
+    )
+    xpx.testing.assert_close(
+        A, xp.asarray(np.tanh(W @ A_prev + b), dtype=xp.float64, device=device), rtol=1e-12
+    )
     dA = rng.standard_normal((4, 5))
-    dA_prev, dW, db = xpnet.linear_activation_backward(xp.asarray(dA), cache, "tanh")
+    dA_prev, dW, db = xpnet.linear_activation_backward(
+        xp.asarray(dA, dtype=xp.float64, device=device), cache, "tanh"
+    )
     dZ = dA * (1 - np.tanh(W @ A_prev + b) ** 2)
-    assert_close(dW, dZ @ A_prev.T / 5, rtol=1e-10)
-    assert_close(db, dZ.sum(axis=1, keepdims=True) / 5, rtol=1e-10)
-    assert_close(dA_prev, W.T @ dZ, rtol=1e-10)
-    dA_prev2, dW2, db2 = xpnet.linear_backward(xp.asarray(dZ), lin_cache)
-    assert_close(dW2, dZ @ A_prev.T / 5, rtol=1e-10)
-    assert_close(dA_prev2, W.T @ dZ, rtol=1e-10)
+    xpx.testing.assert_close(
+        dW, xp.asarray(dZ @ A_prev.T / 5, dtype=xp.float64, device=device), rtol=1e-10
+    )
+    xpx.testing.assert_close(
+        db,
+        xp.asarray(dZ.sum(axis=1, keepdims=True) / 5, dtype=xp.float64, device=device),
+        rtol=1e-10,
+    )
+    xpx.testing.assert_close(
+        dA_prev, xp.asarray(W.T @ dZ, dtype=xp.float64, device=device), rtol=1e-10
+    )
+    dA_prev2, dW2, db2 = xpnet.linear_backward(
+        xp.asarray(dZ, dtype=xp.float64, device=device), lin_cache
+    )
+    xpx.testing.assert_close(
+        dW2, xp.asarray(dZ @ A_prev.T / 5, dtype=xp.float64, device=device), rtol=1e-10
+    )
+    xpx.testing.assert_close(
+        dA_prev2, xp.asarray(W.T @ dZ, dtype=xp.float64, device=device), rtol=1e-10
+    )
     with pytest.raises(ValueError, match="activation='relu' but the cache was made by 'tanh'"):
-        xpnet.linear_activation_backward(xp.asarray(dA), cache, "relu")
+        xpnet.linear_activation_backward(
+            xp.asarray(dA, dtype=xp.float64, device=device), cache, "relu"
+        )
 
 
 @pytest.mark.parametrize("impl", ["vectorized", "per_example", "loops"])
@@ -438,14 +520,20 @@ def test_impls_take_g_prime_from_A(impl):
     np.testing.assert_allclose(grads["dW1"], dZ1 @ X.T / 3, rtol=1e-12)
 
 
-def test_model_from_params_predicts_without_fit(xp):
+def test_model_from_params_predicts_without_fit(xp, device):
     X, Y, params = _problem(dims=(3, 4, 1), m=10)
-    net = xpnet.NeuralNetwork.from_params({k: xp.asarray(p) for k, p in params.items()},
-                                          hidden_activation="tanh")  # fmt: skip
+    net = xpnet.NeuralNetwork.from_params(
+        {k: xp.asarray(p, dtype=xp.float64, device=device) for k, p in params.items()},
+        hidden_activation="tanh",
+    )
     assert net.layer_dims == [3, 4, 1] and net.n_iter_ == 0
     r_AL, _ = ref_forward(X, params, ["tanh", "sigmoid"])
-    assert_close(net.predict_proba(xp.asarray(X)), r_AL, rtol=1e-10)
-    assert_on(xp, net.params_["W1"])
+    xpx.testing.assert_close(
+        net.predict_proba(xp.asarray(X, dtype=xp.float64, device=device)),
+        xp.asarray(r_AL, dtype=xp.float64, device=device),
+        rtol=1e-10,
+    )
+    assert_on(net.params_["W1"], xp, device)
 
 
 # --------------------------------------------------------------------------- continuing a run
@@ -492,7 +580,9 @@ def test_callable_decay_cannot_be_saved(tmp_path):
         net.save(tmp_path / "m.npz")
 
 
-def test_keyboard_interrupt_mid_epoch_keeps_params_and_optimizer_state(xp, monkeypatch):
+def test_keyboard_interrupt_mid_epoch_keeps_params_and_optimizer_state(
+    xp, backend, device, monkeypatch
+):
     X, Y = moons(m=100)
     real = xpnet.propagation.IMPLS["vectorized"]
     calls = {"n": 0}
@@ -506,9 +596,12 @@ def test_keyboard_interrupt_mid_epoch_keeps_params_and_optimizer_state(xp, monke
     monkeypatch.setitem(xpnet.propagation.IMPLS, "vectorized", real._replace(forward=interrupting))
     # compile=False: the interrupt is injected through the Python forward, which a
     # compiled step (jax.jit) calls once while tracing, not once per batch.
-    net = _adam(num_iterations=5, backend=xp.name, device=xp.device, compile=False)
+    net = _adam(num_iterations=5, backend=backend.library, device=device, compile=False)
     with pytest.raises(KeyboardInterrupt):
-        net.fit(xp.asarray(X), xp.asarray(Y))
+        net.fit(
+            xp.asarray(X, dtype=xp.float64, device=device),
+            xp.asarray(Y, dtype=xp.float64, device=device),
+        )
     monkeypatch.undo()
     assert net.n_iter_ == 2 and net.t_ == 9 and [e for e, _ in net.costs_] == [0, 1]
     # the state is the one of 9 completed steps: replaying them gives the same arrays
@@ -520,9 +613,19 @@ def test_keyboard_interrupt_mid_epoch_keeps_params_and_optimizer_state(xp, monke
     ref_net.warm_start = True
     ref_net.fit(X[:, perm], Y[:, perm])
     for k in ref_net.params_:
-        assert_close(net.params_[k], ref_net.params_[k], rtol=1e-10, atol=1e-12)
-        assert_close(net.opt_state_["sd" + k], ref_net.opt_state_["sd" + k], rtol=1e-10, atol=1e-14)
-    assert_on(xp, net.predict(xp.asarray(X)))
+        xpx.testing.assert_close(
+            net.params_[k],
+            xp.asarray(ref_net.params_[k], dtype=xp.float64, device=device),
+            rtol=1e-10,
+            atol=1e-12,
+        )
+        xpx.testing.assert_close(
+            net.opt_state_["sd" + k],
+            xp.asarray(ref_net.opt_state_["sd" + k], dtype=xp.float64, device=device),
+            rtol=1e-10,
+            atol=1e-14,
+        )
+    assert_on(net.predict(xp.asarray(X, dtype=xp.float64, device=device)), xp, device)
 
 
 # --------------------------------------------------------------------------- bad input

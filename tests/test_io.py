@@ -23,11 +23,14 @@ def _problem(m=30, seed=0):
     return X, Y
 
 
-def _train(xp, **kw):
+def _train(xp, backend, device, **kw):
     X, Y = _problem()
     kw = {"num_iterations": 25, "record_every": 5, "learning_rate": 0.5, **kw}
-    net = xpnet.NeuralNetwork(DIMS, backend=xp.name, device=xp.device, **kw)
-    return net.fit(xp.asarray(X), xp.asarray(Y))
+    net = xpnet.NeuralNetwork(DIMS, backend=backend.library, device=device, **kw)
+    return net.fit(
+        xp.asarray(X, dtype=xp.float64, device=device),
+        xp.asarray(Y, dtype=xp.float64, device=device),
+    )
 
 
 def _host(params):
@@ -57,15 +60,17 @@ def saved(tmp_path):
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_round_trip_is_bit_exact_on_the_same_backend(xp, tmp_path, dtype):
-    net = _train(xp, dtype=dtype, hidden_activation="tanh", l2=0.05, init="xavier", seed=7)
+def test_round_trip_is_bit_exact_on_the_same_backend(xp, backend, device, tmp_path, dtype):
+    net = _train(
+        xp, backend, device, dtype=dtype, hidden_activation="tanh", l2=0.05, init="xavier", seed=7
+    )
     path = tmp_path / "m.npz"
     net.save(path)
-    back = xpnet.load(path, backend=xp.name, device=xp.device)
+    back = xpnet.load(path, backend=backend.library, device=device)
     _assert_bit_equal(_host(back.params_), _host(net.params_))
     assert back.backend_ == net.backend_
     for p in back.params_.values():
-        assert_on(xp, p)
+        assert_on(p, xp, device)
     assert back.costs_ == net.costs_ and back.n_iter_ == net.n_iter_
     assert back.layer_dims == net.layer_dims
     assert back.activations == net.activations
@@ -73,14 +78,14 @@ def test_round_trip_is_bit_exact_on_the_same_backend(xp, tmp_path, dtype):
                  "record_every"):  # fmt: skip
         assert getattr(back, attr) == getattr(net, attr), attr
     X, _ = _problem(m=17, seed=3)
-    p1 = xpnet.to_numpy(net.predict_proba(xp.asarray(X, dtype=dtype)))
-    p2 = xpnet.to_numpy(back.predict_proba(xp.asarray(X, dtype=dtype)))
+    p1 = xpnet.to_numpy(net.predict_proba(xp.asarray(X, dtype=getattr(xp, dtype), device=device)))
+    p2 = xpnet.to_numpy(back.predict_proba(xp.asarray(X, dtype=getattr(xp, dtype), device=device)))
     assert p1.tobytes() == p2.tobytes()
 
 
-def test_trained_on_one_backend_loaded_on_another(xp, tmp_path):
+def test_trained_on_one_backend_loaded_on_another(xp, backend, device, tmp_path):
     """Trained on xp, loaded on NumPy (and NumPy-trained loaded on xp): identical float64."""
-    net = _train(xp)
+    net = _train(xp, backend, device)
     path = tmp_path / "m.npz"
     net.save(path)
     on_numpy = xpnet.load(path)
@@ -88,21 +93,23 @@ def test_trained_on_one_backend_loaded_on_another(xp, tmp_path):
     _assert_bit_equal(_host(on_numpy.params_), _host(net.params_))
     X, _ = _problem(m=40, seed=5)
     np.testing.assert_array_equal(
-        xpnet.to_numpy(on_numpy.predict(X)), xpnet.to_numpy(net.predict(xp.asarray(X)))
+        xpnet.to_numpy(on_numpy.predict(X)),
+        xpnet.to_numpy(net.predict(xp.asarray(X, dtype=xp.float64, device=device))),
     )
     np.testing.assert_allclose(
         xpnet.to_numpy(on_numpy.predict_proba(X)),
-        xpnet.to_numpy(net.predict_proba(xp.asarray(X))),
+        xpnet.to_numpy(net.predict_proba(xp.asarray(X, dtype=xp.float64, device=device))),
         rtol=1e-12,  # same parameters; only the libraries' matmul summation order may differ
     )
     # and the other way: trained on NumPy, loaded onto xp's backend and device
     host_net = xpnet.NeuralNetwork(DIMS, num_iterations=25, learning_rate=0.5)
     host_net.fit(*_problem())
     host_net.save(path)
-    moved = xpnet.load(path, backend=xp.name, device=xp.device)
+    moved = xpnet.load(path, backend=backend.library, device=device)
     _assert_bit_equal(_host(moved.params_), _host(host_net.params_))
     np.testing.assert_array_equal(
-        xpnet.to_numpy(moved.predict(xp.asarray(X))), xpnet.to_numpy(host_net.predict(X))
+        xpnet.to_numpy(moved.predict(xp.asarray(X, dtype=xp.float64, device=device))),
+        xpnet.to_numpy(host_net.predict(X)),
     )
 
 

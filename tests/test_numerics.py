@@ -8,9 +8,10 @@ hypothesis properties run there too, with a small ``max_examples``.
 
 from __future__ import annotations
 
+import array_api_extra as xpx
 import numpy as np
 import pytest
-from helpers import assert_close, numeric_gradients
+from helpers import numeric_gradients
 
 import xpnet
 from xpnet.activations import ACTIVATIONS
@@ -52,10 +53,10 @@ def cost_np(Z, Y):
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name", ALL_ACTS)
-def test_activation_and_derivative_finite_at_extremes(xp, name, dtype):
+def test_activation_and_derivative_finite_at_extremes(xp, device, name, dtype):
     act = ACTIVATIONS[name]
-    Z = xp.asarray(np.array([EXTREMES]), dtype=dtype)
-    A, dA = act.g(Z, xp=xp.ns), act.dg(Z, xp=xp.ns)
+    Z = xp.asarray(np.array([EXTREMES]), dtype=getattr(xp, dtype), device=device)
+    A, dA = act.g(Z, xp=xp), act.dg(Z, xp=xp)
     assert finite(A), f"{name}(Z) is not finite: {xpnet.to_numpy(A)}"
     assert finite(dA), f"{name}'(Z) is not finite: {xpnet.to_numpy(dA)}"
     if name in ("sigmoid", "tanh"):
@@ -64,45 +65,49 @@ def test_activation_and_derivative_finite_at_extremes(xp, name, dtype):
         assert np.all((a >= lo) & (a <= 1.0))
 
 
-def test_sigmoid_saturates_exactly_without_nan(xp):
-    Z = xp.asarray(np.array([[-1e4, 0.0, 1e4]]))
-    s = xpnet.to_numpy(ACTIVATIONS["sigmoid"].g(Z, xp=xp.ns))
+def test_sigmoid_saturates_exactly_without_nan(xp, device):
+    Z = xp.asarray(np.array([[-1e4, 0.0, 1e4]]), dtype=xp.float64, device=device)
+    s = xpnet.to_numpy(ACTIVATIONS["sigmoid"].g(Z, xp=xp))
     np.testing.assert_array_equal(s, [[0.0, 0.5, 1.0]])
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_cost_finite_at_extremes_via_logits_and_clip(xp, dtype):
+def test_cost_finite_at_extremes_via_logits_and_clip(xp, device, dtype):
     z = np.array(EXTREMES)
     Z = np.concatenate([z, z])[None, :]
     Y = np.concatenate([np.zeros_like(z), np.ones_like(z)])[None, :]
-    Zb = xp.asarray(Z, dtype=dtype)
-    AL = ACTIVATIONS["sigmoid"].g(Zb, xp=xp.ns)
-    Yb = xp.asarray(Y, dtype=dtype)
+    Zb = xp.asarray(Z, dtype=getattr(xp, dtype), device=device)
+    AL = ACTIVATIONS["sigmoid"].g(Zb, xp=xp)
+    Yb = xp.asarray(Y, dtype=getattr(xp, dtype), device=device)
     J_logits = xpnet.cost(AL, Yb, logits=Zb)
     J_clip = xpnet.cost(AL, Yb)
     assert finite(J_logits) and finite(J_clip)
     # The logits form is exact: 1e4 of loss for a confident wrong answer, not inf.
     rtol = 1e-12 if dtype == "float64" else 1e-5
-    assert_close(J_logits, cost_np(Z, Y), rtol=rtol)
+    xpx.testing.assert_close(
+        J_logits, xp.asarray(cost_np(Z, Y), dtype=getattr(xp, dtype), device=device), rtol=rtol
+    )
     # The clip bounds each term by -log(eps): finite, and never above the exact cost.
     assert float(xpnet.to_numpy(J_clip)) <= cost_np(Z, Y) * (1 + rtol)
 
 
 @pytest.mark.parametrize("hidden", ALL_ACTS)
-def test_gradients_finite_at_extremes(xp, hidden):
+def test_gradients_finite_at_extremes(xp, device, hidden):
     """A [1, 3, 1] network whose hidden pre-activations Z[1] span [-1e4, 1e4]."""
     X = np.array([EXTREMES])
     m = X.shape[1]
     Y = (np.arange(m) % 2).reshape(1, m).astype(np.float64)
     params = {
-        "W1": xp.asarray([[1.0], [-1.0], [0.5]]),
-        "b1": xp.asarray(np.zeros((3, 1))),
-        "W2": xp.asarray([[1.0, -2.0, 3.0]]),
-        "b2": xp.asarray([[0.5]]),
+        "W1": xp.asarray([[1.0], [-1.0], [0.5]], dtype=xp.float64, device=device),
+        "b1": xp.asarray(np.zeros((3, 1)), dtype=xp.float64, device=device),
+        "W2": xp.asarray([[1.0, -2.0, 3.0]], dtype=xp.float64, device=device),
+        "b2": xp.asarray([[0.5]], dtype=xp.float64, device=device),
     }
-    AL, caches = xpnet.forward(xp.asarray(X), params, [hidden, "sigmoid"])
-    J = xpnet.cost(AL, xp.asarray(Y), logits=caches[-1].Z)
-    grads = xpnet.backward(AL, xp.asarray(Y), caches, l2=0.1)
+    AL, caches = xpnet.forward(
+        xp.asarray(X, dtype=xp.float64, device=device), params, [hidden, "sigmoid"]
+    )
+    J = xpnet.cost(AL, xp.asarray(Y, dtype=xp.float64, device=device), logits=caches[-1].Z)
+    grads = xpnet.backward(AL, xp.asarray(Y, dtype=xp.float64, device=device), caches, l2=0.1)
     assert finite(AL) and finite(J)
     assert set(grads) == {"dW1", "db1", "dW2", "db2"}
     for k, g in grads.items():
@@ -121,20 +126,23 @@ z_values = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infin
     labels=st.lists(st.integers(0, 1), min_size=12, max_size=12),
     w=st.floats(min_value=-3.0, max_value=3.0),
 )
-def test_property_everything_finite_for_any_logits_and_labels(xp, z, labels, w):
+def test_property_everything_finite_for_any_logits_and_labels(xp, device, z, labels, w):
     """Logistic regression with Z = w·x + b spanning [-1e4, 1e4] (x = z / w); any labels."""
     m = len(z)
     Z = np.array([z])
     Y = np.array([labels[:m]], dtype=np.float64)
-    Zb, Yb = xp.asarray(Z), xp.asarray(Y)
-    outs = [f(Zb, xp=xp.ns) for a in ALL_ACTS for f in (ACTIVATIONS[a].g, ACTIVATIONS[a].dg)]
+    Zb, Yb = (
+        xp.asarray(Z, dtype=xp.float64, device=device),
+        xp.asarray(Y, dtype=xp.float64, device=device),
+    )
+    outs = [f(Zb, xp=xp) for a in ALL_ACTS for f in (ACTIVATIONS[a].g, ACTIVATIONS[a].dg)]
     assert finite(*outs), "an activation or derivative is not finite"
     # x = z so that Z[1] = 1·x + 0 = z exactly; a hidden layer scaled by w feeds it.
     params = {
-        "W1": xp.asarray([[1.0]]),
-        "b1": xp.asarray([[0.0]]),
-        "W2": xp.asarray([[w]]),
-        "b2": xp.asarray([[0.0]]),
+        "W1": xp.asarray([[1.0]], dtype=xp.float64, device=device),
+        "b1": xp.asarray([[0.0]], dtype=xp.float64, device=device),
+        "W2": xp.asarray([[w]], dtype=xp.float64, device=device),
+        "b2": xp.asarray([[0.0]], dtype=xp.float64, device=device),
     }
     for hidden in ALL_ACTS:
         AL, caches = xpnet.forward(Zb, params, [hidden, "sigmoid"])
@@ -143,7 +151,12 @@ def test_property_everything_finite_for_any_logits_and_labels(xp, z, labels, w):
         grads = xpnet.backward(AL, Yb, caches)
         assert finite(J_logits, J_clip, *grads.values()), hidden
     AL, caches = xpnet.forward(Zb, {"W1": params["W1"], "b1": params["b1"]}, ["sigmoid"])
-    assert_close(xpnet.cost(AL, Yb, logits=caches[-1].Z), cost_np(Z, Y), rtol=1e-12, atol=1e-300)
+    xpx.testing.assert_close(
+        xpnet.cost(AL, Yb, logits=caches[-1].Z),
+        xp.asarray(cost_np(Z, Y), dtype=xp.float64, device=device),
+        rtol=1e-12,
+        atol=1e-300,
+    )
 
 
 def _forward_np(X, params, acts):
@@ -176,7 +189,7 @@ SMOOTH = ["sigmoid", "tanh", "linear"]
     scale=st.floats(min_value=0.1, max_value=5.0),
     l2=st.sampled_from([0.0, 0.7]),
 )
-def test_property_gradients_match_central_differences(xp, seed, hidden, depth, scale, l2):
+def test_property_gradients_match_central_differences(xp, device, seed, hidden, depth, scale, l2):
     """Where the cost is smooth, backward equals central finite differences of J."""
     rng = np.random.default_rng(seed)
     dims = [3] + list(rng.integers(1, 4, size=depth - 1)) + [1]
@@ -188,9 +201,9 @@ def test_property_gradients_match_central_differences(xp, seed, hidden, depth, s
         host[f"W{k}"] = rng.standard_normal((dims[k], dims[k - 1])) * scale
         host[f"b{k}"] = rng.standard_normal((dims[k], 1))
     acts = [hidden] * (len(dims) - 2) + ["sigmoid"]
-    params = {k: xp.asarray(v) for k, v in host.items()}
-    AL, caches = xpnet.forward(xp.asarray(X), params, acts)
-    grads = xpnet.backward(AL, xp.asarray(Y), caches, l2=l2)
+    params = {k: xp.asarray(v, dtype=xp.float64, device=device) for k, v in host.items()}
+    AL, caches = xpnet.forward(xp.asarray(X, dtype=xp.float64, device=device), params, acts)
+    grads = xpnet.backward(AL, xp.asarray(Y, dtype=xp.float64, device=device), caches, l2=l2)
     numeric = numeric_gradients(lambda p: _cost_np(X, Y, p, acts, l2), host)
     for key, num in numeric.items():
         got = xpnet.to_numpy(grads[key])
@@ -207,10 +220,13 @@ def _problem(m=20, seed=0):
     return X, Y
 
 
-def _fit(xp, X, Y, **kw):
+def _fit(xp, backend, device, X, Y, **kw):
     kw = {"num_iterations": 6, "record_every": 1, **kw}
-    net = xpnet.NeuralNetwork([3, 4, 1], backend=xp.name, device=xp.device, **kw)
-    return net.fit(xp.asarray(X), xp.asarray(Y))
+    net = xpnet.NeuralNetwork([3, 4, 1], backend=backend.library, device=device, **kw)
+    return net.fit(
+        xp.asarray(X, dtype=xp.float64, device=device),
+        xp.asarray(Y, dtype=xp.float64, device=device),
+    )
 
 
 def _assert_same_params(a, b):
@@ -221,14 +237,17 @@ def _assert_same_params(a, b):
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("lr", [1e100, 1e200])
-def test_divergence_raises_with_iteration_and_keeps_last_finite_params(xp, lr):
+def test_divergence_raises_with_iteration_and_keeps_last_finite_params(xp, backend, device, lr):
     X, Y = _problem()
     net = xpnet.NeuralNetwork(
         [3, 4, 1], learning_rate=lr, num_iterations=50, record_every=1,
-        backend=xp.name, device=xp.device,
+        backend=backend.library, device=device,
     )  # fmt: skip
     with pytest.raises(xpnet.DivergenceError, match=r"at iteration \d+") as info:
-        net.fit(xp.asarray(X), xp.asarray(Y))
+        net.fit(
+            xp.asarray(X, dtype=xp.float64, device=device),
+            xp.asarray(Y, dtype=xp.float64, device=device),
+        )
     assert isinstance(info.value, FloatingPointError)
     assert "learning_rate" in str(info.value) and f"after {net.n_iter_} iterations" in str(
         info.value
@@ -236,21 +255,24 @@ def test_divergence_raises_with_iteration_and_keeps_last_finite_params(xp, lr):
     assert all(finite(p) for p in net.params_.values())
     # params_ are exactly those of a fit stopped after n_iter_ iterations, whose cost was finite.
     if net.n_iter_ > 0:
-        ref = _fit(xp, X, Y, learning_rate=lr, num_iterations=net.n_iter_)
+        ref = _fit(xp, backend, device, X, Y, learning_rate=lr, num_iterations=net.n_iter_)
         _assert_same_params(net.params_, ref.params_)
     assert all(np.isfinite(c) for _, c in net.costs_)
-    assert finite(net.predict_proba(xp.asarray(X)))
+    assert finite(net.predict_proba(xp.asarray(X, dtype=xp.float64, device=device)))
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-def test_divergence_in_the_last_update_is_caught(xp):
+def test_divergence_in_the_last_update_is_caught(xp, backend, device):
     """With one iteration the cost is computed before the update only: the final parameters
     overflowing to inf must still raise, not end the fit with inf in params_."""
     X, Y = _problem()
     net = xpnet.NeuralNetwork([3, 4, 1], learning_rate=1e308, num_iterations=1,
-                              backend=xp.name, device=xp.device)  # fmt: skip
+                              backend=backend.library, device=device)  # fmt: skip
     with pytest.raises(xpnet.DivergenceError, match="iteration 0"):
-        net.fit(xp.asarray(X), xp.asarray(Y))
+        net.fit(
+            xp.asarray(X, dtype=xp.float64, device=device),
+            xp.asarray(Y, dtype=xp.float64, device=device),
+        )
     assert net.n_iter_ == 0
     ref = xpnet.initialize_parameters([3, 4, 1], "he", seed=0)
     _assert_same_params(net.params_, ref)
@@ -260,7 +282,7 @@ def test_divergence_in_the_last_update_is_caught(xp):
 
 
 @pytest.mark.parametrize("k", [0, 3])
-def test_keyboard_interrupt_keeps_last_completed_iteration(xp, monkeypatch, k):
+def test_keyboard_interrupt_keeps_last_completed_iteration(xp, backend, device, monkeypatch, k):
     X, Y = _problem()
     impls = xpnet.propagation.IMPLS
     real = impls["vectorized"]
@@ -276,9 +298,12 @@ def test_keyboard_interrupt_keeps_last_completed_iteration(xp, monkeypatch, k):
     # compile=False: the interrupt is injected through the Python forward, which a
     # compiled step (jax.jit) calls once while tracing, not once per iteration.
     net = xpnet.NeuralNetwork([3, 4, 1], num_iterations=10, record_every=1, learning_rate=0.01,
-                              backend=xp.name, device=xp.device, compile=False)  # fmt: skip
+                              backend=backend.library, device=device, compile=False)  # fmt: skip
     with pytest.raises(KeyboardInterrupt):
-        net.fit(xp.asarray(X), xp.asarray(Y))
+        net.fit(
+            xp.asarray(X, dtype=xp.float64, device=device),
+            xp.asarray(Y, dtype=xp.float64, device=device),
+        )
     monkeypatch.undo()
 
     assert net.n_iter_ == k
@@ -286,8 +311,8 @@ def test_keyboard_interrupt_keeps_last_completed_iteration(xp, monkeypatch, k):
     if k == 0:
         _assert_same_params(net.params_, xpnet.initialize_parameters([3, 4, 1], "he", seed=0))
     else:
-        ref = _fit(xp, X, Y, learning_rate=0.01, num_iterations=k, compile=False)
+        ref = _fit(xp, backend, device, X, Y, learning_rate=0.01, num_iterations=k, compile=False)
         _assert_same_params(net.params_, ref.params_)
         assert net.costs_ == ref.costs_
-    pred = xpnet.to_numpy(net.predict(xp.asarray(X)))
+    pred = xpnet.to_numpy(net.predict(xp.asarray(X, dtype=xp.float64, device=device)))
     assert pred.shape == (1, X.shape[1]) and set(np.unique(pred)) <= {0.0, 1.0}

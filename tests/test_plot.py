@@ -55,13 +55,22 @@ def _planar_model(**kw):
     return xpnet.NeuralNetwork([2, 4, 1], hidden_activation="tanh", init="random", **hyper | kw)
 
 
-def test_regions_agree_with_predict_on_every_backend(xp):
+def test_regions_agree_with_predict_on_every_backend(xp, backend, device):
     X, Y = planar_flower(seed=1)
     trained = _planar_model().fit(X, Y)  # trained in NumPy, then one more step on the backend
-    model = _planar_model(backend=xp.name, device=xp.device, num_iterations=1)
-    model.fit(xp.asarray(X), xp.asarray(Y), initial_params=trained.params_)
-    assert xpnet.get_namespace(xp.name) is xp.ns and model.backend_ == xp.name
-    ax = plot_decision_boundary(model, xp.asarray(X), xp.asarray(Y), resolution=60)
+    model = _planar_model(backend=backend.library, device=device, num_iterations=1)
+    model.fit(
+        xp.asarray(X, dtype=xp.float64, device=device),
+        xp.asarray(Y, dtype=xp.float64, device=device),
+        initial_params=trained.params_,
+    )
+    assert xpnet.get_namespace(backend.library) is xp and model.backend_ == backend.library
+    ax = plot_decision_boundary(
+        model,
+        xp.asarray(X, dtype=xp.float64, device=device),
+        xp.asarray(Y, dtype=xp.float64, device=device),
+        resolution=60,
+    )
     centres, rgba = _cells(ax)
     assert centres.shape == (2, 3600)
     expected = _numpy_predict(model.params_, centres)[0]
@@ -124,15 +133,24 @@ def _three_blobs(m_per_class=40, seed=0):
     return X, np.repeat(np.arange(3), m_per_class)[None, :]
 
 
-def test_softmax_model_draws_one_region_per_class_on_every_backend(xp):
+def test_softmax_model_draws_one_region_per_class_on_every_backend(xp, backend, device):
     X, labels = _three_blobs()
     hyper = {"hidden_activation": "tanh", "output_activation": "softmax", "learning_rate": 0.5}
     trained = xpnet.NeuralNetwork([2, 6, 3], num_iterations=300, **hyper).fit(X, labels)
-    model = xpnet.NeuralNetwork([2, 6, 3], num_iterations=1, backend=xp.name, device=xp.device,
+    model = xpnet.NeuralNetwork([2, 6, 3], num_iterations=1, backend=backend.library, device=device,
                                 **hyper)  # fmt: skip
-    model.fit(xp.asarray(X), xp.asarray(labels, "int64"), initial_params=trained.params_)
+    model.fit(
+        xp.asarray(X, dtype=xp.float64, device=device),
+        xp.asarray(labels, dtype=xp.int64, device=device),
+        initial_params=trained.params_,
+    )
     one_hot = (np.arange(3)[:, None] == labels).astype(np.float64)  # (C, m) labels work too
-    ax = plot_decision_boundary(model, xp.asarray(X), xp.asarray(one_hot), resolution=50)
+    ax = plot_decision_boundary(
+        model,
+        xp.asarray(X, dtype=xp.float64, device=device),
+        xp.asarray(one_hot, dtype=xp.float64, device=device),
+        resolution=50,
+    )
     centres, rgba = _cells(ax)
     p = {k: xpnet.to_numpy(v) for k, v in model.params_.items()}
     Z2 = p["W2"] @ np.tanh(p["W1"] @ centres + p["b1"]) + p["b2"]

@@ -110,15 +110,15 @@ def test_pipeline_and_grid_search():
     assert isinstance(clone(grid.best_estimator_), type(pipe))
 
 
-def test_backend_options_pass_through(xp):
+def test_backend_options_pass_through(xp, backend, device):
     X, y = _data()
-    clf = NeuralNetworkClassifier(**FAST, random_state=0, backend=xp.name, device=xp.device)
+    clf = NeuralNetworkClassifier(**FAST, random_state=0, backend=backend.library, device=device)
     clf.fit(X, y)
-    assert clf.network_.backend_ == xp.name
+    assert clf.network_.backend_ == backend.library
     W1 = clf.network_.params_["W1"]
     from helpers import assert_on
 
-    assert_on(xp, W1)
+    assert_on(W1, xp, device)
     ref = NeuralNetworkClassifier(**FAST, random_state=0).fit(X, y)
     assert isinstance(clf.predict_proba(X), np.ndarray)
     np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X), rtol=1e-9, atol=1e-12)
@@ -132,16 +132,16 @@ def _three(m=90, seed=0):
     return X, np.array(["a", "b", "c"])[y]
 
 
-def test_backends_agree_multi_class_weighted_mini_batch(xp):
+def test_backends_agree_multi_class_weighted_mini_batch(xp, backend, device):
     """3 classes, class weights, Adam in mini-batches: the same run on every backend."""
     X, y = _three()
     kw = dict(hidden_layer_sizes=(6,), solver="adam", batch_size=25, learning_rate_init=0.02,
               num_iterations=8, class_weight={"a": 3.0}, l2=0.1, random_state=0)  # fmt: skip
     ref_clf = NeuralNetworkClassifier(**kw).fit(X, y)
-    clf = NeuralNetworkClassifier(**kw, backend=xp.name, device=xp.device).fit(X, y)
+    clf = NeuralNetworkClassifier(**kw, backend=backend.library, device=device).fit(X, y)
     from helpers import assert_on
 
-    assert_on(xp, clf.network_.params_["W1"])
+    assert_on(clf.network_.params_["W1"], xp, device)
     np.testing.assert_allclose(clf.predict_proba(X), ref_clf.predict_proba(X), rtol=1e-9)
     np.testing.assert_allclose(clf.loss_curve_, ref_clf.loss_curve_, rtol=1e-10)
 

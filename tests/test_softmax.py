@@ -4,10 +4,11 @@ extreme logits, label errors, training and saving."""
 
 from __future__ import annotations
 
+import array_api_extra as xpx
 import numpy as np
 import pytest
 import reference as ref
-from helpers import assert_close, assert_on, numeric_gradients, tol
+from helpers import assert_on, numeric_gradients, tol
 
 import xpnet
 from xpnet.propagation import backward_vectorized, forward_vectorized, total_cost
@@ -29,27 +30,31 @@ def _acts(L: int, hidden: str = "tanh") -> list[str]:
     return [hidden] * (L - 1) + ["softmax"]
 
 
-def _on(xp, params, dtype="float64"):
-    return {k: xp.asarray(p, dtype) for k, p in params.items()}
+def _on(xp, device, params, dtype="float64"):
+    return {k: xp.asarray(p, dtype=getattr(xp, dtype), device=device) for k, p in params.items()}
 
 
 # ============================================================================ math
 
 
-def test_softmax_columns_are_probabilities_and_shift_invariant(xp):
+def test_softmax_columns_are_probabilities_and_shift_invariant(xp, device):
     Z = np.array([[-3.0, 0.0, 1e4, -1e4], [2.0, 0.0, 1e4 - 1, 5.0], [0.5, 0.0, -1e4, 7.0]])
-    A = xpnet.activations.softmax(xp.asarray(Z), xp=xp.ns)
-    assert_on(xp, A)
-    assert_close(A, ref.g("softmax", Z), rtol=1e-13, atol=1e-300)
+    A = xpnet.activations.softmax(xp.asarray(Z, dtype=xp.float64, device=device), xp=xp)
+    assert_on(A, xp, device)
+    xpx.testing.assert_close(
+        A, xp.asarray(ref.g("softmax", Z), dtype=xp.float64, device=device), rtol=1e-13, atol=1e-300
+    )
     np.testing.assert_allclose(xpnet.to_numpy(A).sum(axis=0), 1.0, rtol=1e-15)
-    shifted = xpnet.activations.softmax(xp.asarray(Z + 123.0), xp=xp.ns)
-    assert_close(shifted, xpnet.to_numpy(A), rtol=1e-12, atol=1e-300)
+    shifted = xpnet.activations.softmax(
+        xp.asarray(Z + 123.0, dtype=xp.float64, device=device), xp=xp
+    )
+    xpx.testing.assert_close(shifted, A, rtol=1e-12, atol=1e-300)
 
 
 @pytest.mark.parametrize("l2", [0.0, 0.7])
 @pytest.mark.parametrize("L", [1, 2, 3])
 @pytest.mark.parametrize("C", [2, 3, 10])
-def test_gradients_match_central_differences(numpy_xp, C, L, l2):
+def test_gradients_match_central_differences(C, L, l2):
     X, labels, params = _problem(C, L, m=max(C, 6))
     acts = _acts(L)
 
@@ -67,7 +72,7 @@ def test_gradients_match_central_differences(numpy_xp, C, L, l2):
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("impl", ["vectorized", "per_example", "loops"])
-def test_every_backend_and_impl_matches_the_reference(xp, impl, dtype):
+def test_every_backend_and_impl_matches_the_reference(xp, device, impl, dtype):
     C, L, l2 = 4, 3 if impl == "vectorized" else 2, 0.3  # the loops are slow on Dask
     X, labels, params = _problem(C, L, m=7 if impl == "vectorized" else 5, seed=2)
     acts = _acts(L, "relu")
@@ -76,12 +81,20 @@ def test_every_backend_and_impl_matches_the_reference(xp, impl, dtype):
     J_ref = ref.softmax_cost(cache[-1][1], Y, params, l2)
     grads_ref = ref.backward(AL_ref, Y, cache, params, acts, l2)
 
-    Xb, pb = xp.asarray(X, dtype), _on(xp, params, dtype)
+    Xb, pb = xp.asarray(X, dtype=getattr(xp, dtype), device=device), _on(xp, device, params, dtype)
     AL, caches = xpnet.forward(Xb, pb, acts, impl=impl)
-    assert_on(xp, AL)
-    assert AL.dtype == getattr(xp.ns, dtype)
-    assert_close(AL, AL_ref, rtol=tol(dtype), atol=tol(dtype) * 1e-3)
-    for labels_b in (xp.asarray(Y, dtype), xp.asarray(labels, "int64")):  # one-hot, integers
+    assert_on(AL, xp, device)
+    assert AL.dtype == getattr(xp, dtype)
+    xpx.testing.assert_close(
+        AL,
+        xp.asarray(AL_ref, dtype=getattr(xp, dtype), device=device),
+        rtol=tol(dtype),
+        atol=tol(dtype) * 1e-3,
+    )
+    for labels_b in (
+        xp.asarray(Y, dtype=getattr(xp, dtype), device=device),
+        xp.asarray(labels, dtype=xp.int64, device=device),
+    ):  # one-hot, integers
         J = xpnet.cost(AL, labels_b, pb, l2=l2, logits=caches[-1].Z)
         assert abs(float(J) - J_ref) <= tol(dtype) * abs(J_ref)
         J_probs = xpnet.cost(AL, labels_b, pb, l2=l2)
@@ -89,11 +102,16 @@ def test_every_backend_and_impl_matches_the_reference(xp, impl, dtype):
         grads = xpnet.backward(AL, labels_b, caches, l2, impl=impl)
         assert sorted(grads) == sorted(grads_ref)
         for k, gk in grads.items():
-            assert_on(xp, gk)
-            assert_close(gk, grads_ref[k], rtol=tol(dtype), atol=tol(dtype) * 1e-2)
+            assert_on(gk, xp, device)
+            xpx.testing.assert_close(
+                gk,
+                xp.asarray(grads_ref[k], dtype=getattr(xp, dtype), device=device),
+                rtol=tol(dtype),
+                atol=tol(dtype) * 1e-2,
+            )
 
 
-def test_weighted_one_hot_labels_weight_each_example(numpy_xp):
+def test_weighted_one_hot_labels_weight_each_example():
     """Y = s ⊙ Y₀ gives J = (1/m) Σ_i s(i) ℓ(i) and dZ[L] = s ⊙ (A[L] - Y₀): the kernels'
     per-example weights (used by the scikit-learn wrapper), checked by central differences."""
     C, L, m = 3, 2, 8
@@ -105,7 +123,7 @@ def test_weighted_one_hot_labels_weight_each_example(numpy_xp):
 
     def cost_of(p):
         _, caches = forward_vectorized(X, p, acts, xp=np)
-        return float(total_cost(caches, Yw, p, 0.4, xp=np))
+        return float(total_cost(caches[-1].Z, Yw, p, 0.4, output="softmax", xp=np))
 
     AL, caches = forward_vectorized(X, params, acts, xp=np)
     per_example = -np.sum(Y0 * np.log(AL), axis=0)  # ℓ(i)
@@ -123,20 +141,20 @@ def test_weighted_one_hot_labels_weight_each_example(numpy_xp):
 # ============================================================================ C = 2 vs sigmoid
 
 
-def test_two_class_softmax_equals_the_sigmoid(xp):
+def test_two_class_softmax_equals_the_sigmoid(xp, backend, device):
     """Softmax rows (-w/2, +w/2) give logits z1 - z0 = z, the sigmoid's logit, so
     P(class 1) = e^(z/2) / (e^(-z/2) + e^(z/2)) = σ(z)."""
     X, _, p = ref.random_problem([4, 6, 1], 40, seed=7)
     for scale in (1.0, 30.0):  # as drawn, and saturated (probabilities near 0 and 1)
-        _compare_two_class_models(xp, X, p, scale)
+        _compare_two_class_models(xp, backend, device, X, p, scale)
 
 
-def _compare_two_class_models(xp, X, p, scale):
+def _compare_two_class_models(xp, backend, device, X, p, scale):
     p = {**p, "W2": p["W2"] * scale, "b2": p["b2"] * scale}
     sig = xpnet.NeuralNetwork(
-        [4, 6, 1], hidden_activation="tanh", backend=xp.name, device=xp.device
+        [4, 6, 1], hidden_activation="tanh", backend=backend.library, device=device
     )
-    sig.params_ = {k: xp.asarray(v) for k, v in p.items()}
+    sig.params_ = {k: xp.asarray(v, dtype=xp.float64, device=device) for k, v in p.items()}
     two = {
         **p,
         "W2": np.concatenate([-p["W2"] / 2, p["W2"] / 2]),
@@ -146,11 +164,11 @@ def _compare_two_class_models(xp, X, p, scale):
         [4, 6, 2],
         hidden_activation="tanh",
         output_activation="softmax",
-        backend=xp.name,
-        device=xp.device,
+        backend=backend.library,
+        device=device,
     )
-    soft.params_ = {k: xp.asarray(v) for k, v in two.items()}
-    Xt = xp.asarray(np.concatenate([X, X * 5], axis=1))
+    soft.params_ = {k: xp.asarray(v, dtype=xp.float64, device=device) for k, v in two.items()}
+    Xt = xp.asarray(np.concatenate([X, X * 5], axis=1), dtype=xp.float64, device=device)
     P_sig = xpnet.to_numpy(sig.predict_proba(Xt))
     P_soft = xpnet.to_numpy(soft.predict_proba(Xt))
     assert P_soft.shape == (2, 80)
@@ -167,7 +185,7 @@ def _compare_two_class_models(xp, X, p, scale):
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_logits_of_1e4_give_finite_cost_and_gradients(xp, dtype):
+def test_logits_of_1e4_give_finite_cost_and_gradients(xp, device, dtype):
     """One layer, Z[1] = W X with entries up to |z| = 1e4, half of them confidently wrong."""
     X = np.array([[1.0, 0.0, -1.0, 0.5], [0.0, -1.0, 1.0, 0.25]])
     W = np.array([[1e4, 0.0], [0.0, 1e4], [-1e4, 0.0]])
@@ -176,38 +194,46 @@ def test_logits_of_1e4_give_finite_cost_and_gradients(xp, dtype):
     Z = W @ X
     assert np.abs(Z).max() == 1e4
     J_ref = ref.softmax_cost(Z, ref.one_hot(labels, 3))
-    pb = _on(xp, params, dtype)
-    AL, caches = xpnet.forward(xp.asarray(X, dtype), pb, ["softmax"])
+    pb = _on(xp, device, params, dtype)
+    AL, caches = xpnet.forward(
+        xp.asarray(X, dtype=getattr(xp, dtype), device=device), pb, ["softmax"]
+    )
     with np.errstate(over="raise", divide="raise", invalid="raise"):  # underflow to 0 is exact
-        J = float(xpnet.cost(AL, xp.asarray(labels, "int64"), logits=caches[-1].Z))
-    grads = xpnet.backward(AL, xp.asarray(labels, "int64"), caches)
+        J = float(
+            xpnet.cost(AL, xp.asarray(labels, dtype=xp.int64, device=device), logits=caches[-1].Z)
+        )
+    grads = xpnet.backward(AL, xp.asarray(labels, dtype=xp.int64, device=device), caches)
     assert np.isfinite(J) and abs(J - J_ref) <= tol(dtype) * J_ref
     assert J > 1e3  # the wrong confident examples cost ~ |Δz|, not a clipped log(ε)
     for k, gk in grads.items():
         assert np.all(np.isfinite(xpnet.to_numpy(gk))), k
-    J_clipped = float(xpnet.cost(AL, xp.asarray(labels, "int64")))  # from A[L]: clipped, finite
+    J_clipped = float(
+        xpnet.cost(AL, xp.asarray(labels, dtype=xp.int64, device=device))
+    )  # from A[L]: clipped, finite
     assert np.isfinite(J_clipped)
 
 
 # ============================================================================ labels
 
 
-def _model(xp, dims=(3, 5, 4), **kw):
+def _model(backend="numpy", device=None, dims=(3, 5, 4), **kw):
     kw.setdefault("num_iterations", 3)
     return xpnet.NeuralNetwork(
-        list(dims), output_activation="softmax", backend=xp.name, device=xp.device, **kw
+        list(dims), output_activation="softmax", backend=backend, device=device, **kw
     )
 
 
-def _errors(xp, Y, *fragments, values=True):
+def _errors(xp, backend, device, Y, *fragments, values=True):
     """The same label error from fit, cost and (for shapes) backward. Value checks
     (``values``) reduce the labels, which public ``backward`` never does, like the binary
     case: it runs only at the fit/cost/score boundary."""
     X, _, params = _problem(4, 2, m=6)
-    pb = _on(xp, params)
-    AL, caches = xpnet.forward(xp.asarray(X), pb, _acts(2))
+    pb = _on(xp, device, params)
+    AL, caches = xpnet.forward(xp.asarray(X, dtype=xp.float64, device=device), pb, _acts(2))
     calls = {
-        "fit": lambda: _model(xp).fit(xp.asarray(X), Y),
+        "fit": lambda: _model(backend.library, device).fit(
+            xp.asarray(X, dtype=xp.float64, device=device), Y
+        ),
         "cost": lambda: xpnet.cost(AL, Y),
         "backward": lambda: xpnet.backward(AL, Y, caches),
     }
@@ -220,43 +246,82 @@ def _errors(xp, Y, *fragments, values=True):
             assert f in str(info.value), f"{where}: {f!r} not in {info.value}"
 
 
-def test_labels_outside_0_to_C_minus_1(xp):
+def test_labels_outside_0_to_C_minus_1(xp, backend, device):
     _errors(
         xp,
-        xp.asarray([[0, 1, 4, 3, -1, 2]], "int64"),
+        backend,
+        device,
+        xp.asarray([[0, 1, 4, 3, -1, 2]], dtype=xp.int64, device=device),
         "outside 0..C-1",
         "[-1, 4]",
         "C = 4",
         "np.unique(y, return_inverse=True)",
     )
-    _errors(xp, xp.asarray([[0, 1, 2.5, 3, 1, 2]]), "outside 0..C-1", "[2.5]")
+    _errors(
+        xp,
+        backend,
+        device,
+        xp.asarray([[0, 1, 2.5, 3, 1, 2]], dtype=xp.float64, device=device),
+        "outside 0..C-1",
+        "[2.5]",
+    )
 
 
-def test_one_hot_columns_must_hold_exactly_one_1(xp):
+def test_one_hot_columns_must_hold_exactly_one_1(xp, backend, device):
     Y = ref.one_hot([0, 1, 2, 3, 1, 2], 4)
     Y[:, 2] = [0, 1, 1, 0]
-    _errors(xp, xp.asarray(Y), "not exactly one 1", "column 2", "[0.0, 1.0, 1.0, 0.0]")
+    _errors(
+        xp,
+        backend,
+        device,
+        xp.asarray(Y, dtype=xp.float64, device=device),
+        "not exactly one 1",
+        "column 2",
+        "[0.0, 1.0, 1.0, 0.0]",
+    )
     Y[:, 2] = 0
-    _errors(xp, xp.asarray(Y), "not exactly one 1", "column 2")
+    _errors(
+        xp,
+        backend,
+        device,
+        xp.asarray(Y, dtype=xp.float64, device=device),
+        "not exactly one 1",
+        "column 2",
+    )
     Y[:, 2] = [0, 0.5, 0.5, 0]
-    _errors(xp, xp.asarray(Y), "not exactly one 1")
+    _errors(
+        xp, backend, device, xp.asarray(Y, dtype=xp.float64, device=device), "not exactly one 1"
+    )
 
 
-def test_C_must_match_layer_dims(xp):
-    Y = xp.asarray(ref.one_hot([0, 1, 2, 0, 1, 2], 3))  # 3 classes, the network has 4
-    _errors(xp, Y, "Y has shape (3, 6)", "C = 4 output units", "layer_dims[-1] = 3", values=False)
+def test_C_must_match_layer_dims(xp, backend, device):
+    Y = xp.asarray(
+        ref.one_hot([0, 1, 2, 0, 1, 2], 3), dtype=xp.float64, device=device
+    )  # 3 classes, the network has 4
+    _errors(
+        xp,
+        backend,
+        device,
+        Y,
+        "Y has shape (3, 6)",
+        "C = 4 output units",
+        "layer_dims[-1] = 3",
+        values=False,
+    )
 
 
-def test_softmax_needs_two_or_more_units(xp):
+def test_softmax_needs_two_or_more_units(xp, backend, device):
     with pytest.raises(ValueError, match="1 output unit with output activation 'softmax'") as e:
-        _model(xp, dims=(3, 5, 1))
+        _model(backend.library, device, dims=(3, 5, 1))
     assert "C >= 2" in str(e.value) and "'sigmoid'" in str(e.value)
     X, _, params = ref.random_problem([3, 1], 4)
     with pytest.raises(ValueError, match=r"params\['W1'\] has 1 output unit"):
-        xpnet.forward(xp.asarray(X), _on(xp, params), ["softmax"])
+        xpnet.forward(
+            xp.asarray(X, dtype=xp.float64, device=device), _on(xp, device, params), ["softmax"]
+        )
 
 
-def test_sigmoid_with_several_units_and_softmax_hidden_are_refused(xp):
+def test_sigmoid_with_several_units_and_softmax_hidden_are_refused():
     with pytest.raises(ValueError, match="3 output units but the output activation is 'sigmoid'"):
         xpnet.NeuralNetwork([3, 5, 3])
     with pytest.raises(ValueError, match="output activation only"):
@@ -266,39 +331,69 @@ def test_sigmoid_with_several_units_and_softmax_hidden_are_refused(xp):
 # ============================================================================ model
 
 
-def test_model_fits_predicts_and_scores(xp):
+def test_model_fits_predicts_and_scores(xp, backend, device):
     rng = np.random.default_rng(0)
     centers = np.array([[0.0, 3.0, -3.0], [3.0, -2.0, -2.0]])
     labels = np.arange(90) % 3
     X = centers[:, labels] + 0.5 * rng.standard_normal((2, 90))
-    net = _model(xp, dims=(2, 8, 3), num_iterations=30, learning_rate=0.5, seed=1, record_every=10)
-    net.fit(xp.asarray(X), xp.asarray(labels.reshape(1, -1), "int64"))
-    P = net.predict_proba(xp.asarray(X))
-    assert_on(xp, P)
+    net = _model(
+        backend.library,
+        device,
+        dims=(2, 8, 3),
+        num_iterations=30,
+        learning_rate=0.5,
+        seed=1,
+        record_every=10,
+    )
+    net.fit(
+        xp.asarray(X, dtype=xp.float64, device=device),
+        xp.asarray(labels.reshape(1, -1), dtype=xp.int64, device=device),
+    )
+    P = net.predict_proba(xp.asarray(X, dtype=xp.float64, device=device))
+    assert_on(P, xp, device)
     assert tuple(P.shape) == (3, 90)
     np.testing.assert_allclose(xpnet.to_numpy(P).sum(axis=0), 1.0, rtol=1e-12)
-    pred = net.predict(xp.asarray(X))
-    assert tuple(pred.shape) == (1, 90) and xp.ns.isdtype(pred.dtype, "integral")
+    pred = net.predict(xp.asarray(X, dtype=xp.float64, device=device))
+    assert tuple(pred.shape) == (1, 90) and xp.isdtype(pred.dtype, "integral")
     np.testing.assert_array_equal(xpnet.to_numpy(pred)[0], xpnet.to_numpy(P).argmax(axis=0))
-    assert net.score(xp.asarray(X), xp.asarray(labels.reshape(1, -1), "int64")) > 0.95
-    assert net.score(xp.asarray(X), xp.asarray(ref.one_hot(labels, 3))) == net.score(
-        xp.asarray(X), xp.asarray(labels.reshape(1, -1), "int64")
+    assert (
+        net.score(
+            xp.asarray(X, dtype=xp.float64, device=device),
+            xp.asarray(labels.reshape(1, -1), dtype=xp.int64, device=device),
+        )
+        > 0.95
+    )
+    assert net.score(
+        xp.asarray(X, dtype=xp.float64, device=device),
+        xp.asarray(ref.one_hot(labels, 3), dtype=xp.float64, device=device),
+    ) == net.score(
+        xp.asarray(X, dtype=xp.float64, device=device),
+        xp.asarray(labels.reshape(1, -1), dtype=xp.int64, device=device),
     )
     assert net.costs_[0][1] > net.costs_[-1][1]
     # One-hot labels train the very same network as integer labels.
     one_hot = _model(
-        xp, dims=(2, 8, 3), num_iterations=30, learning_rate=0.5, seed=1, record_every=10
+        backend.library,
+        device,
+        dims=(2, 8, 3),
+        num_iterations=30,
+        learning_rate=0.5,
+        seed=1,
+        record_every=10,
     )
-    one_hot.fit(xp.asarray(X), xp.asarray(ref.one_hot(labels, 3)))
+    one_hot.fit(
+        xp.asarray(X, dtype=xp.float64, device=device),
+        xp.asarray(ref.one_hot(labels, 3), dtype=xp.float64, device=device),
+    )
     for k, p in net.params_.items():
-        assert_close(one_hot.params_[k], xpnet.to_numpy(p), rtol=0)
+        xpx.testing.assert_close(one_hot.params_[k], p, rtol=0)
 
 
 @pytest.mark.parametrize("impl", ["per_example", "loops"])
-def test_training_is_the_same_in_every_impl(numpy_xp, impl):
+def test_training_is_the_same_in_every_impl(impl):
     X, labels, _ = _problem(3, 2, m=9, seed=3)
     nets = [
-        _model(numpy_xp, num_iterations=5, learning_rate=0.3, impl=i, dims=(3, 5, 3))
+        _model("numpy", num_iterations=5, learning_rate=0.3, impl=i, dims=(3, 5, 3))
         for i in ("vectorized", impl)
     ]
     for net in nets:
@@ -311,21 +406,31 @@ def test_training_is_the_same_in_every_impl(numpy_xp, impl):
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_save_and_load_are_bit_exact(xp, tmp_path, dtype):
+def test_save_and_load_are_bit_exact(xp, backend, device, tmp_path, dtype):
     X, labels, _ = _problem(4, 3, m=12, seed=6)
-    net = _model(xp, dims=(3, 5, 4, 4), num_iterations=20, learning_rate=0.3, dtype=dtype)
-    net.fit(xp.asarray(X), xp.asarray(labels, "int64"))
+    net = _model(
+        backend.library,
+        device,
+        dims=(3, 5, 4, 4),
+        num_iterations=20,
+        learning_rate=0.3,
+        dtype=dtype,
+    )
+    net.fit(
+        xp.asarray(X, dtype=xp.float64, device=device),
+        xp.asarray(labels, dtype=xp.int64, device=device),
+    )
     net.save(tmp_path / "softmax.npz")
-    back = xpnet.load(tmp_path / "softmax.npz", backend=xp.name, device=xp.device)
+    back = xpnet.load(tmp_path / "softmax.npz", backend=backend.library, device=device)
     assert back.output_activation.name == "softmax" and back.layer_dims == [3, 5, 4, 4]
     for k, p in net.params_.items():
-        assert_on(xp, back.params_[k])
+        assert_on(back.params_[k], xp, device)
         a, b = xpnet.to_numpy(p), xpnet.to_numpy(back.params_[k])
         assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), k
     assert back.costs_ == net.costs_ and back.n_iter_ == net.n_iter_
     np.testing.assert_array_equal(
-        xpnet.to_numpy(back.predict_proba(xp.asarray(X))),
-        xpnet.to_numpy(net.predict_proba(xp.asarray(X))),
+        xpnet.to_numpy(back.predict_proba(xp.asarray(X, dtype=xp.float64, device=device))),
+        xpnet.to_numpy(net.predict_proba(xp.asarray(X, dtype=xp.float64, device=device))),
     )
 
 
@@ -341,11 +446,11 @@ def _blobs(m=120, seed=0):
 
 
 @pytest.mark.parametrize("optimizer", ["gd", "momentum", "rmsprop", "adam"])
-def test_every_optimizer_trains_with_mini_batches_and_dropout(numpy_xp, optimizer):
+def test_every_optimizer_trains_with_mini_batches_and_dropout(optimizer):
     X, labels = _blobs()
     lr = 0.05 if optimizer in ("gd", "momentum") else 0.01
     net = _model(
-        numpy_xp,
+        "numpy",
         dims=(2, 16, 16, 3),
         optimizer=optimizer,
         batch_size=32,
@@ -363,7 +468,7 @@ def test_every_optimizer_trains_with_mini_batches_and_dropout(numpy_xp, optimize
 
 
 @pytest.mark.parametrize("l2", [0.0, 0.5])
-def test_gradient_check_with_dropout_masks(numpy_xp, l2):
+def test_gradient_check_with_dropout_masks(l2):
     X, labels, params = _problem(4, 3, m=8, seed=8)
     masks = xpnet.dropout_masks(params, 8, 0.7, seed=1)
     assert masks[0] is not None and masks[-1] is None
@@ -371,15 +476,20 @@ def test_gradient_check_with_dropout_masks(numpy_xp, l2):
     assert diff < 1e-7, diff
 
 
-def test_mini_batch_adam_matches_numpy_on_every_backend(xp, numpy_xp):
+def test_mini_batch_adam_matches_numpy_on_every_backend(xp, backend, device):
     """Adam in mini-batches of 25 (the last one 20), no dropout: the same run everywhere."""
     X, labels = _blobs(m=95, seed=1)
     kw = dict(optimizer="adam", batch_size=25, learning_rate=0.02, num_iterations=6)
-    ref_net = _model(numpy_xp, dims=(2, 6, 3), record_every=1, **kw).fit(X, labels)
-    net = _model(xp, dims=(2, 6, 3), record_every=1, **kw)
-    net.fit(xp.asarray(X), xp.asarray(labels, "int64"))
+    ref_net = _model("numpy", dims=(2, 6, 3), record_every=1, **kw).fit(X, labels)
+    net = _model(backend.library, device, dims=(2, 6, 3), record_every=1, **kw)
+    net.fit(
+        xp.asarray(X, dtype=xp.float64, device=device),
+        xp.asarray(labels, dtype=xp.int64, device=device),
+    )
     for k, p in ref_net.params_.items():
-        assert_on(xp, net.params_[k])
-        assert_close(net.params_[k], p, rtol=1e-10, atol=1e-12)
+        assert_on(net.params_[k], xp, device)
+        xpx.testing.assert_close(
+            net.params_[k], xp.asarray(p, dtype=xp.float64, device=device), rtol=1e-10, atol=1e-12
+        )
     costs, ref_costs = ([c for _, c in n.costs_] for n in (net, ref_net))
     np.testing.assert_allclose(costs, ref_costs, rtol=1e-10)

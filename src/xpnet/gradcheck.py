@@ -92,10 +92,11 @@ def gradient_check(
         masks = [None if D is None else xp.astype(D, f64) for D in
                  v.check_masks(masks, params, X.shape[1], xp)]  # fmt: skip
     forward, backward = IMPLS[impl]
+    output = acts[-1].name
 
     def J(p: Mapping[str, Array]) -> float:
         _, caches = forward(X, p, acts, xp=xp, masks=masks)
-        return float(total_cost(caches, Y, p, l2, xp=xp))
+        return float(total_cost(caches[-1].Z, Y, p, l2, output=output, xp=xp))
 
     AL, caches = forward(X, params, acts, xp=xp, masks=masks)
     grads = backward(AL, Y, caches, l2, xp=xp)

@@ -173,18 +173,21 @@ def update_parameters(
 
 
 def total_cost(
-    caches: Sequence[LayerCache],
+    ZL: Array,
     Y: Array,
     params: Mapping[str, Array],
     l2: float,
     *,
+    output: str,
     xp: ModuleType,
 ) -> Array:
     """J = cross-entropy from the output logits Z[L] (+ λ/(2m) Σ‖W[l]‖² when λ > 0), 0-d.
 
-    Binary (softplus form) for a sigmoid output, categorical (log-sum-exp) for softmax.
+    ``output`` names the output activation: binary cross-entropy (softplus form) for
+    ``"sigmoid"``, categorical (log-sum-exp) for ``"softmax"``. ``ZL`` is Z[L], the
+    last cache's ``Z``; ``params`` is read only for the L2 term.
     """
-    J = OUTPUT_LOSSES[caches[-1].activation.name].from_logits(caches[-1].Z, Y, xp=xp)
+    J = OUTPUT_LOSSES[output].from_logits(ZL, Y, xp=xp)
     if l2:
         J = J + l2_penalty(params, Y.shape[1], l2, xp=xp)
     return J

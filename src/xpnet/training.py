@@ -114,6 +114,7 @@ def make_gradients(
     """Steps 1-3 of :func:`make_step`: ``gradients(params, X, Y, rng) -> (grads, J, rng)``."""
     forward, backward = IMPLS[config.impl]
     acts, l2, keep = list(config.activations), config.l2, config.keep_probs
+    output = acts[-1].name
     dropout = config.dropout
 
     def gradients(params, X, Y, rng):
@@ -135,7 +136,7 @@ def make_gradients(
                 like=like if like is not None else X,
             )
         AL, caches = forward(X, params, acts, xp=xp, masks=masks)
-        J = total_cost(caches, Y, params, l2, xp=xp) if with_cost else None
+        J = total_cost(caches[-1].Z, Y, params, l2, output=output, xp=xp) if with_cost else None
         return backward(AL, Y, caches, l2, xp=xp), J, rng
 
     return gradients
