@@ -1084,6 +1084,14 @@ def build_report(
     return s
 
 
+def summary(s: dict[str, Any]) -> str:
+    """The speedup tables and the targets, for the terminal (``xpnet bench``, this script)."""
+    lines = [*speedup_tables(s), "", "## Performance targets", ""]
+    for t in s["targets"]:
+        lines.append(f"- {t['target']}: {t['figure']} (goal {t['goal']}) -> {t['status']}")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("json", nargs="+", help="pytest-benchmark --benchmark-json files")
@@ -1093,7 +1101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--timing", help="timing.txt written by ci/gpu/run.sh (GPU run)")
     args = ap.parse_args(argv)
     s = build_report(args.json, args.out, junit=args.junit, env=args.env, timing=args.timing)
-    print("\n".join(speedup_tables(s)))
+    print(summary(s))
     print(f"\nreport written to {args.out}/report.md", file=sys.stderr)
     return 0
 
