@@ -1,32 +1,21 @@
-"""Shared helpers of the xpnet benchmarks: the grids, backends, data, the timed step.
+"""Shared helpers of the xpnet benchmarks: the options, grids, backends, data, the timed step.
 
 Every benchmark file imports from here, so a grid, a backend or the definition of
 "one gradient step" exists in one place only.
 
-Configuration comes from environment variables, which ``benchmarks/conftest.py``
-sets from its command-line options before collection (``--xpnet-quick``,
-``--xpnet-backends``, ``--xpnet-m``, ``--xpnet-n-x``, ``--xpnet-impl``,
-``--xpnet-budget``):
-
-=========================  ==========================================================
-XPNET_BENCH_QUICK          "1": the small grid that finishes in a few minutes
-XPNET_BENCH_BACKENDS       comma list of backends for the vectorization grid, by the
-                           ids of ``xpnet._testing.Backend`` (the tests' ids too)
-XPNET_BENCH_M / _N_X       comma lists overriding the m / n_x grid
-XPNET_BENCH_IMPL           comma list of impls (loops, per_example, vectorized)
-XPNET_BENCH_BUDGET         seconds a loop cell may take on the CPU (estimated)
-XPNET_BENCH_PAIRED_S       seconds of one interleaved (paired) timing; default 2 (quick)
-                           or 12 (full); ci/gpu/run.sh sets 2
-=========================  ==========================================================
+The suite's command-line options (``benchmarks/conftest.py``: ``--xpnet-quick``,
+``--xpnet-backends``, ``--xpnet-m``, ...) reach the benchmarks as one :class:`Options`,
+read from pytest's config: each bench file's ``pytest_generate_tests`` builds its grid from
+``options(metafunc.config)``, and a test reads the rest through the ``opts`` fixture.
+Backends are named by the ids of ``xpnet._testing.Backend`` (the tests' ids too).
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import platform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +25,6 @@ import pytest
 import xpnet
 from xpnet._backend import BackendUnavailableError, synchronize, to_backend
 from xpnet._testing import Backend as BackendId
-from xpnet._testing import parse_backends
 from xpnet.activations import get_activation
 from xpnet.datasets import make_synthetic
 from xpnet.initializers import initialize_parameters
@@ -46,57 +34,85 @@ IMPL_NAMES = ("loops", "per_example", "vectorized")
 LEARNING_RATE = 0.01
 N_H = 16  # hidden units of the one-hidden-layer network
 
-
-def _env_list(name: str, default: Sequence[Any], cast: Callable[[str], Any] = str) -> list[Any]:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return list(default)
-    return [cast(s.strip()) for s in raw.split(",") if s.strip()]
+# ----------------------------------------------------------------------------- options
 
 
-def quick() -> bool:
-    """True when the quick grid was asked for (``--xpnet-quick`` / XPNET_BENCH_QUICK=1)."""
-    return os.environ.get("XPNET_BENCH_QUICK", "") not in ("", "0")
+@dataclass(frozen=True)
+class Options:
+    """The options of one run of the suite (``benchmarks/conftest.py`` declares them).
+
+    ``None`` means the grid's own default: the quick or the full one.
+    """
+
+    quick: bool = False  # --xpnet-quick: the small grid that finishes in a few minutes
+    backends: tuple[str, ...] = ("numpy",)  # --xpnet-backends: the backend grid
+    m: tuple[int, ...] | None = None  # --xpnet-m: m of the vectorization grid
+    n_x: tuple[int, ...] | None = None  # --xpnet-n-x: n_x of the vectorization grid
+    impl: tuple[str, ...] = IMPL_NAMES  # --xpnet-impl: impls of the vectorization grid
+    budget_s: float | None = None  # --xpnet-budget: seconds a CPU loop cell may take
+    paired_s: float | None = None  # --xpnet-paired-s: seconds of one paired timing
+    dask_m: tuple[int, ...] = (100_000, 1_000_000, 3_000_000, 10_000_000)  # --xpnet-dask-m
+    dask_numpy_max: int = 3_000_000  # --xpnet-dask-numpy-max: largest m NumPy fits too
+    data_dir: str | None = None  # --xpnet-data-dir: parent of the Dask data's temp dir
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> Options:
+        """The options as pytest parsed them; an option left out keeps the default."""
+        given = {name: config.getoption(f"xpnet_{name}") for name in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in given.items() if v is not None})
+
+    @property
+    def paired_total_s(self) -> float:
+        """Seconds of one interleaved (paired) timing: 2 (quick) or 12 (full) by default."""
+        if self.paired_s is not None:
+            return self.paired_s
+        return 2.0 if self.quick else 12.0
+
+    @property
+    def slow_cell_s(self) -> float:
+        """Seconds of the few rounds a slow cell (``benchmark.pedantic``) is timed for."""
+        return 2.0 if self.quick else 10.0
+
+    def loop_budget(self, backend: str) -> float:
+        """Seconds a loop cell may take (estimated); a GPU's is far smaller (a kernel per op)."""
+        cpu = self.budget_s if self.budget_s is not None else 1.5 if self.quick else 10.0
+        return cpu / 20 if is_gpu(backend) else cpu
+
+
+_OPTIONS = pytest.StashKey[Options]()
+
+
+def options(config: pytest.Config) -> Options:
+    """The run's :class:`Options`, built once from ``config`` and kept in its stash."""
+    if _OPTIONS not in config.stash:
+        config.stash[_OPTIONS] = Options.from_config(config)
+    return config.stash[_OPTIONS]
 
 
 # ----------------------------------------------------------------------------- grids
 
 
-def _backend_ids() -> list[str]:
-    """The ids ``XPNET_BENCH_BACKENDS`` names (checked against ``xpnet._testing.Backend``,
-    in the order given), or ["numpy"]."""
-    raw = os.environ.get("XPNET_BENCH_BACKENDS", "")
-    ids = [s.strip() for s in raw.split(",") if s.strip()]
-    parse_backends(raw, source="XPNET_BENCH_BACKENDS / --xpnet-backends")  # unknown ids fail
-    return ids or ["numpy"]
-
-
-def vectorization_grid() -> dict[str, list[Any]]:
+def vectorization_grid(opts: Options) -> dict[str, Sequence[Any]]:
     """backend, impl, m, n_x of the vectorization benchmark (issue: m 1..1e5, n_x 1..1e3)."""
-    if quick():
+    if opts.quick:
         m, n_x = [10, 100, 1000], [10, 100]
     else:
         m, n_x = [1, 10, 100, 1000, 10000, 100000], [1, 10, 100, 1000]
-    return {
-        "backend": _backend_ids(),
-        "impl": _env_list("XPNET_BENCH_IMPL", IMPL_NAMES),
-        "m": _env_list("XPNET_BENCH_M", m, int),
-        "n_x": _env_list("XPNET_BENCH_N_X", n_x, int),
-    }
+    return {"backend": opts.backends, "impl": opts.impl, "m": opts.m or m, "n_x": opts.n_x or n_x}
 
 
-def roofline_grid() -> list[tuple[int, int, str]]:
+def roofline_grid(opts: Options) -> list[tuple[int, int, str]]:
     """(n, m, dtype) cells of the deep [n, n, n, 1] network."""
-    if quick():
+    if opts.quick:
         return [(256, 512, "float32"), (256, 512, "float64")]
     cells = [(256, 512), (512, 1024), (1024, 2048), (2048, 4096)]
     return [(n, m, dt) for n, m in cells for dt in ("float32", "float64")]
 
 
-def abstraction_grid() -> list[tuple[tuple[int, ...], int, str]]:
+def abstraction_grid(opts: Options) -> list[tuple[tuple[int, ...], int, str]]:
     """(layer_dims, m, dtype): tiny (the course's [20, 8, 1]) to the roofline size."""
     cells: list[tuple[tuple[int, ...], int, str]] = [((20, 8, 1), 128, "float64")]
-    if quick():
+    if opts.quick:
         return cells + [((256, 256, 256, 1), 512, "float32")]
     return cells + [
         ((20, 8, 1), 128, "float32"),
@@ -107,15 +123,9 @@ def abstraction_grid() -> list[tuple[tuple[int, ...], int, str]]:
     ]
 
 
-def peer_grid() -> list[tuple[tuple[int, ...], int, str]]:
+def peer_grid(opts: Options) -> list[tuple[tuple[int, ...], int, str]]:
     """(layer_dims, m, dtype) of the peer comparison (same cells as the abstraction cost)."""
-    return abstraction_grid()
-
-
-def loop_budget(backend: str) -> float:
-    """Seconds a loop cell may take (estimated); a GPU's is far smaller (a kernel per op)."""
-    cpu = float(os.environ.get("XPNET_BENCH_BUDGET", "1.5" if quick() else "10"))
-    return cpu / 20 if is_gpu(backend) else cpu
+    return abstraction_grid(opts)
 
 
 # ----------------------------------------------------------------------------- ids
@@ -127,16 +137,30 @@ def dims_id(dims: Sequence[int]) -> str:
 
 IDS = {"m": lambda v: f"m{v}", "n_x": lambda v: f"nx{v}", "n": lambda v: f"n{v}"}
 
+#: The mark of the placeholder cell of a grid that is empty in this run (for example the
+#: compiled roofline without a compiling backend); benchmarks/conftest.py deselects it.
+NOT_IN_GRID = pytest.mark.xpnet_not_in_grid
 
-def parametrize_grid(grid: dict[str, list[Any]]) -> Callable[[Callable[..., Any]], Any]:
-    """Stack ``pytest.mark.parametrize`` so ids read ``backend-impl-m1000-nx100``."""
 
-    def deco(fn: Callable[..., Any]) -> Any:
-        for name in list(grid):
-            fn = pytest.mark.parametrize(name, grid[name], ids=IDS.get(name, str))(fn)
-        return fn
-
-    return deco
+def parametrize(
+    metafunc: pytest.Metafunc,
+    grid: Mapping[str, Sequence[Any]],
+    ids: Mapping[str, Callable[[Any], str]] | None = None,
+) -> None:
+    """Parametrize ``metafunc`` over ``grid`` in its order, so ids read
+    ``backend-impl-m1000-nx100``; a key may name several arguments ("backend,impl").
+    ``ids`` adds id functions to :data:`IDS`. An empty grid gives one placeholder
+    cell marked :data:`NOT_IN_GRID` (left out of the run) instead of a skipped test."""
+    idfns = {**IDS, **(ids or {})}
+    if not all(grid.values()):
+        names = ",".join(grid)
+        placeholder = pytest.param(
+            *[None] * (names.count(",") + 1), marks=NOT_IN_GRID, id="not-in-grid"
+        )
+        metafunc.parametrize(names, [placeholder])
+        return
+    for name, values in grid.items():
+        metafunc.parametrize(name, list(values), ids=idfns.get(name, str))
 
 
 # ----------------------------------------------------------------------------- backends
@@ -169,7 +193,7 @@ def get_backend(name: str) -> Backend:
     if bid is BackendId.DASK:
         pytest.skip("backend 'dask' is benchmarked in bench_dask.py (lazy graph, fit loop)")
     device = None
-    device_name = cpu_name()
+    device_name = "cpu"  # the report names the CPU from pytest-benchmark's machine_info
     if lib == "torch":
         import torch
 
@@ -192,16 +216,6 @@ def get_backend(name: str) -> Backend:
 
         jax.config.update("jax_enable_x64", True)
     return Backend(name, xp, device, device_name)
-
-
-@functools.cache
-def cpu_name() -> str:
-    try:
-        import cpuinfo
-
-        return cpuinfo.get_cpu_info().get("brand_raw") or platform.processor() or "cpu"
-    except Exception:  # noqa: BLE001 - py-cpuinfo is optional; the name is decoration
-        return platform.processor() or platform.machine() or "cpu"
 
 
 # ----------------------------------------------------------------------------- data and step
@@ -407,7 +421,7 @@ def paired_min(
     fb: Callable[[], Any],
     *,
     names: tuple[str, str] = ("a", "b"),
-    total_s: float | None = None,
+    total_s: float,
 ) -> dict[str, float]:
     """Interleaved timing of two steps: rounds of (a block of a, a block of b).
 
@@ -418,14 +432,13 @@ def paired_min(
     library's thread pool still spinning (OpenBLAS and torch's OpenMP threads busy-wait
     for a while after their work), the later calls of the block do not. Returns the
     minimum per-call time of each as ``{name}_s`` (``names``), their ratio a / b and
-    the number of rounds: the record a benchmark stores in ``extra_info``.
+    the number of rounds: the record a benchmark stores in ``extra_info``. ``total_s``
+    bounds the seconds spent (``Options.paired_total_s`` unless a cell sets its own).
     """
     fa(), fb()  # warm both
     t = max(timed_once(fa), timed_once(fb), 1e-7)
     calls = max(2, int(2e-2 / t))
-    default = float(os.environ.get("XPNET_BENCH_PAIRED_S", "2" if quick() else "12"))
-    budget = total_s if total_s is not None else default
-    rounds = int(min(40, max(3, budget / (2 * calls * t))))
+    rounds = int(min(40, max(3, total_s / (2 * calls * t))))
     best = [float("inf"), float("inf")]
     for _ in range(rounds):
         for which, f in enumerate((fa, fb)):
@@ -446,6 +459,7 @@ def timed_once(fn: Callable[[], Any]) -> float:
 def run_benchmark(
     benchmark: Any,
     fn: Callable[[], Any],
+    opts: Options,
     *,
     backend: str = "numpy",
     warm: bool = True,
@@ -457,9 +471,9 @@ def run_benchmark(
     Two warm-up calls (the first pays for lazy initialisation: thread pools, kernel
     compilation, the memory pool); the second's time decides the mode. Fast calls go
     through the calibrated ``benchmark(fn)``; calls slower than ``slow_after_s`` through
-    ``benchmark.pedantic`` with a few rounds, so a 10 s loop cell is not repeated for
-    minutes. ``warm=False`` skips the warm-up (a loop cell whose calibration already
-    warmed its code path) and uses ``expected_s`` instead. GPU cells also store
+    ``benchmark.pedantic`` with a few rounds (``opts.slow_cell_s`` in all), so a 10 s loop
+    cell is not repeated for minutes. ``warm=False`` skips the warm-up (a loop cell whose
+    calibration already warmed its code path) and uses ``expected_s`` instead. GPU cells also store
     device-event times in ``extra_info``.
     """
     if warm:
@@ -468,8 +482,7 @@ def run_benchmark(
     else:
         t = expected_s if expected_s is not None else 0.0
     if t > slow_after_s:
-        total = 2.0 if quick() else 10.0
-        rounds = max(3 if t < 0.5 else 1, min(5, int(total / t)))
+        rounds = max(3 if t < 0.5 else 1, min(5, int(opts.slow_cell_s / t)))
         result = benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=0)
     else:
         result = benchmark(fn)
@@ -479,8 +492,9 @@ def run_benchmark(
     return result
 
 
-def base_info(benchmark: Any, be: Backend, **info: Any) -> None:
-    """Common ``extra_info``: backend, device name, thread count and the cell's parameters."""
+def base_info(benchmark: Any, be: Backend, opts: Options, **info: Any) -> None:
+    """Common ``extra_info``: backend, device name, thread count, the grid (quick or full)
+    and the cell's parameters."""
     benchmark.extra_info.update(
-        backend=be.name, device=be.device_name, threads=os.cpu_count(), quick=quick(), **info
+        backend=be.name, device=be.device_name, threads=os.cpu_count(), quick=opts.quick, **info
     )

@@ -8,7 +8,6 @@ same step hand-written in NumPy (``_handwritten.numpy_step``), tiny to roofline 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from _common import (
     LEARNING_RATE,
     abstraction_grid,
@@ -17,8 +16,9 @@ from _common import (
     make_problem,
     make_public_step,
     make_step,
+    options,
     paired_min,
-    parametrize_grid,
+    parametrize,
     run_benchmark,
 )
 from _handwritten import numpy_step
@@ -29,9 +29,16 @@ def _cell_id(cell):
     return f"{dims_id(dims)}-m{m}-{dt}"
 
 
-@pytest.mark.parametrize("cell", abstraction_grid(), ids=_cell_id)
-@parametrize_grid({"backend": ["numpy"], "impl": ["xpnet", "xpnet-public", "handwritten"]})
-def test_abstraction(benchmark, backend, impl, cell):
+def pytest_generate_tests(metafunc):
+    grid = {
+        "backend": ["numpy"],
+        "impl": ["xpnet", "xpnet-public", "handwritten"],
+        "cell": abstraction_grid(options(metafunc.config)),
+    }
+    parametrize(metafunc, grid, ids={"cell": _cell_id})
+
+
+def test_abstraction(benchmark, opts, backend, impl, cell):
     dims, m, dtype = cell
     p = make_problem(backend, dims, m, dtype, hidden="relu")
     X, Y, params = (
@@ -44,12 +51,14 @@ def test_abstraction(benchmark, backend, impl, cell):
         return numpy_step(X, Y, params, LEARNING_RATE)
 
     fn = {"handwritten": hand, "xpnet": make_step(p), "xpnet-public": make_public_step(p)}[impl]
-    base_info(benchmark, p.backend, impl=impl, dims=list(dims), m=m, n_x=dims[0], dtype=dtype)
-    new, J = run_benchmark(benchmark, fn, backend=backend)
+    base_info(benchmark, p.backend, opts, impl=impl, dims=list(dims), m=m, n_x=dims[0], dtype=dtype)
+    new, J = run_benchmark(benchmark, fn, opts, backend=backend)
     if impl == "xpnet":
         # The ratio the target is judged on: xpnet and the hand-written step alternated
         # in one loop, so machine noise between two separate cells does not enter it.
-        benchmark.extra_info["paired"] = paired_min(fn, hand, names=("xpnet", "handwritten"))
+        benchmark.extra_info["paired"] = paired_min(
+            fn, hand, names=("xpnet", "handwritten"), total_s=opts.paired_total_s
+        )
     # Same math: the step must agree with the hand-written one.
     ref_new, ref_J = numpy_step(
         np.asarray(p.X),

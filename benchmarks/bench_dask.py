@@ -13,16 +13,16 @@ Per cell, ``extra_info`` holds what ``ci/report.py`` renders as "Dask scaling":
   every 10 ms with psutil. The workers are separate processes; the LocalCluster's
   scheduler runs in this process, so its bookkeeping is included;
 * ``numpy_time_per_iter_s``: the same fit on NumPy in this process where X fits
-  (m <= XPNET_BENCH_DASK_NUMPY_MAX, default 3e6), else None. Where NumPy runs, the
+  (m <= ``--xpnet-dask-numpy-max``, default 3e6), else None. Where NumPy runs, the
   costs of both are also compared (rtol 1e-10).
 
 X larger than half the cluster's memory (m = 1e7: 8 GB against 2 x 4 GiB) is not
 persisted: each iteration streams it from the files (see
 ``xpnet._dask.persist_examples``).
 
-Grid: m in 1e5, 1e6, 3e6, 1e7 with n_x = 100 (``XPNET_BENCH_DASK_M`` overrides m).
+Grid: m in 1e5, 1e6, 3e6, 1e7 with n_x = 100 (``--xpnet-dask-m`` overrides m).
 ``--xpnet-quick`` runs m = 1e5 only; the larger cells are skipped with the reason.
-Data go to a temporary directory (``XPNET_BENCH_DATA_DIR`` picks its parent) that
+Data go to a temporary directory (``--xpnet-data-dir`` picks its parent) that
 is removed at the end.
 """
 
@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _common import _env_list, quick
+from _common import options, parametrize
 
 import xpnet
 import xpnet.training
@@ -59,8 +59,6 @@ ITERATIONS = 4  # 3 timed intervals between consecutive iterations
 SHARD_M = 1_000_000  # columns per .npy shard (800 MB of float64 at n_x = 100)
 WRITE_BLOCK = 100_000  # columns generated and written at a time by a worker
 QUICK_MAX_M = 100_000
-NUMPY_MAX_M = int(float(os.environ.get("XPNET_BENCH_DASK_NUMPY_MAX", "3e6")))
-M_GRID = _env_list("XPNET_BENCH_DASK_M", [100_000, 1_000_000, 3_000_000, 10_000_000], int)
 
 
 def _chunk_m(m: int) -> int:
@@ -187,10 +185,8 @@ def client():
 
 
 @pytest.fixture(scope="module")
-def data_root():
-    root = Path(
-        tempfile.mkdtemp(prefix="xpnet-bench-dask-", dir=os.environ.get("XPNET_BENCH_DATA_DIR"))
-    )
+def data_root(opts):
+    root = Path(tempfile.mkdtemp(prefix="xpnet-bench-dask-", dir=opts.data_dir))
     try:
         yield root
     finally:
@@ -200,12 +196,13 @@ def data_root():
 # ----------------------------------------------------------------------------- benchmark
 
 
-@pytest.mark.parametrize("n_x", [N_X], ids=lambda n: f"nx{n}")
-@pytest.mark.parametrize("m", M_GRID, ids=lambda m: f"m{m}")
-@pytest.mark.parametrize("backend", ["dask"])
-@pytest.mark.parametrize("impl", ["vectorized"])
-def test_dask_scaling(benchmark, monkeypatch, client, data_root, impl, backend, m, n_x):
-    if quick() and m > QUICK_MAX_M:
+def pytest_generate_tests(metafunc):
+    grid = {"impl": ["vectorized"], "backend": ["dask"], "m": options(metafunc.config).dask_m}
+    parametrize(metafunc, {**grid, "n_x": [N_X]})
+
+
+def test_dask_scaling(benchmark, monkeypatch, opts, client, data_root, impl, backend, m, n_x):
+    if opts.quick and m > QUICK_MAX_M:
         pytest.skip(
             f"m={m:.0e} writes {N_X * m * 8 / 1e9:.1f} GB and trains for minutes: full mode "
             "only (run without --xpnet-quick)"
@@ -226,7 +223,7 @@ def test_dask_scaling(benchmark, monkeypatch, client, data_root, impl, backend, 
         persisted = X.nbytes <= PERSIST_MEMORY_FRACTION * 2 * 4 * 2**30  # 2 workers x 4 GiB
 
         numpy_s, numpy_gaps = None, None
-        if m <= NUMPY_MAX_M:
+        if m <= opts.dask_numpy_max:
             # read the shards in this process (no X.compute(): its final concatenate
             # would need 2x X on one worker)
             Xh, Yh = (
@@ -245,7 +242,7 @@ def test_dask_scaling(benchmark, monkeypatch, client, data_root, impl, backend, 
             backend=backend,
             m=m,
             n_x=n_x,
-            quick=quick(),
+            quick=opts.quick,
             iterations=ITERATIONS,
             data_gb=round(X.nbytes / 1e9, 3),
             chunk_m=_chunk_m(m),

@@ -9,8 +9,8 @@ from _common import (
     base_info,
     get_backend,
     is_gpu,
-    parametrize_grid,
-    quick,
+    options,
+    parametrize,
     run_benchmark,
     timed_once,
 )
@@ -35,21 +35,19 @@ def _vectors(backend: str):
     )
 
 
-def _backends() -> list[str]:
-    from _common import vectorization_grid
+def pytest_generate_tests(metafunc):
+    backends = options(metafunc.config).backends
+    parametrize(metafunc, {"backend": backends, "impl": ["loops", "vectorized"]})
 
-    return vectorization_grid()["backend"]
 
-
-@parametrize_grid({"backend": _backends(), "impl": ["loops", "vectorized"]})
-def test_dot(benchmark, backend, impl):
+def test_dot(benchmark, opts, backend, impl):
     be, a, b = _vectors(backend)
     xp = be.xp
     if impl == "loops":
         if is_gpu(backend):
             n = GPU_LOOP_N
         else:
-            n = N if not (quick() and backend != "numpy") else 100_000
+            n = N if not (opts.quick and backend != "numpy") else 100_000
 
         def fn():
             c = 0.0
@@ -70,7 +68,7 @@ def test_dot(benchmark, backend, impl):
             synchronize(c)
             return c
 
-    base_info(benchmark, be, impl=impl, n=n, dtype="float64")
-    c = run_benchmark(benchmark, fn, backend=backend)
+    base_info(benchmark, be, opts, impl=impl, n=n, dtype="float64")
+    c = run_benchmark(benchmark, fn, opts, backend=backend)
     expected = float(xp.vecdot(a[:n], b[:n]))
     assert abs(float(c) - expected) <= 1e-9 * abs(expected)

@@ -31,7 +31,6 @@ from _common import (
     make_step,
     make_training_step,
     paired_min,
-    quick,
     run_benchmark,
     timed_once,
 )
@@ -82,9 +81,9 @@ def _jax_run(p):
 @pytest.mark.parametrize(
     ("backend", "impl"), COMPILE_PAIRS, ids=[f"{b}-{i}" for b, i in COMPILE_PAIRS]
 )
-def test_compile_cost(benchmark, backend, impl, cell):
+def test_compile_cost(benchmark, opts, backend, impl, cell):
     dims, m, dtype = cell
-    if backend == "torch" and quick():
+    if backend == "torch" and opts.quick:
         pytest.skip("torch.compile takes 15-30 s per cell on a CPU: full grid only")
     p = make_problem(backend, dims, m, dtype, hidden="relu")
     eager = make_step(p)
@@ -96,10 +95,10 @@ def test_compile_cost(benchmark, backend, impl, cell):
         compile_s = timed_once(fn)
     else:
         fn, compile_s = make_jax_jit_step(p)
-    base_info(benchmark, p.backend, impl=impl, dims=list(dims), m=m, n_x=dims[0], dtype=dtype,
-              compile_s=compile_s, steps_per_call=steps)  # fmt: skip
-    run_benchmark(benchmark, fn, backend=backend)
-    pair = paired_min(fn, eager, names=("compiled", "eager"))
+    base_info(benchmark, p.backend, opts, impl=impl, dims=list(dims), m=m, n_x=dims[0],
+              dtype=dtype, compile_s=compile_s, steps_per_call=steps)  # fmt: skip
+    run_benchmark(benchmark, fn, opts, backend=backend)
+    pair = paired_min(fn, eager, names=("compiled", "eager"), total_s=opts.paired_total_s)
     pair["ratio"] = pair["compiled_s"] / steps / pair["eager_s"]  # per step
     pair["compile_steps"] = compile_s / pair["eager_s"]  # eager steps one compile costs
     benchmark.extra_info["paired"] = pair
@@ -124,9 +123,9 @@ def _fit_id(cell):
 
 @pytest.mark.parametrize("cell", FIT_CELLS, ids=_fit_id)
 @pytest.mark.parametrize("impl", ["xpnet-fit", "handwritten"])
-def test_fit(benchmark, impl, cell):
+def test_fit(benchmark, opts, impl, cell):
     dims, m, dtype, backend, hidden, n = cell
-    if quick() and dims[0] > 100:
+    if opts.quick and dims[0] > 100:
         pytest.skip("the largest fit cell runs in the full grid only")
     p = make_problem(backend, dims, m, dtype, hidden=hidden)
     xp = p.xp
@@ -156,13 +155,15 @@ def test_fit(benchmark, impl, cell):
             return numpy_fit(p.X, p.Y, p.params, LEARNING_RATE, n, 100, hidden)[1]
 
     fn = xpnet_fit if impl == "xpnet-fit" else hand
-    base_info(benchmark, p.backend, impl=impl, dims=list(dims), m=m, n_x=dims[0], dtype=dtype,
-              hidden=hidden, iterations=n, steps_per_call=n)  # fmt: skip
-    costs = run_benchmark(benchmark, fn, backend=backend)
+    base_info(benchmark, p.backend, opts, impl=impl, dims=list(dims), m=m, n_x=dims[0],
+              dtype=dtype, hidden=hidden, iterations=n, steps_per_call=n)  # fmt: skip
+    costs = run_benchmark(benchmark, fn, opts, backend=backend)
     assert [i for i, _ in costs] == list(range(0, n, 100))
     if impl == "xpnet-fit":
         ref = hand()  # same initial weights (init="he", seed=1), same math
         tol = 1e-4 if dtype == "float32" else 1e-10
         for (_, a), (_, b) in zip(costs, ref, strict=True):
             assert abs(a - b) <= tol * abs(b), (costs, ref)
-        benchmark.extra_info["paired"] = paired_min(fn, hand, names=("xpnet", "handwritten"))
+        benchmark.extra_info["paired"] = paired_min(
+            fn, hand, names=("xpnet", "handwritten"), total_s=opts.paired_total_s
+        )

@@ -26,10 +26,10 @@ from _common import (
     get_backend,
     make_problem,
     make_step,
-    parametrize_grid,
+    options,
+    parametrize,
     run_benchmark,
     sync_for,
-    vectorization_grid,
 )
 
 DIMS, M = (20, 8, 1), 128
@@ -108,8 +108,12 @@ def _graph_floor(backend: str, x: Any, k: int) -> dict[str, Any]:
         return {"graph_floor_error": f"{type(exc).__name__}: {exc}"[:300]}
 
 
-@parametrize_grid({"backend": vectorization_grid()["backend"], "dtype": ["float64", "float32"]})
-def test_launch_floor(benchmark, backend, dtype):
+def pytest_generate_tests(metafunc):
+    backends = options(metafunc.config).backends
+    parametrize(metafunc, {"backend": backends, "dtype": ["float64", "float32"]})
+
+
+def test_launch_floor(benchmark, opts, backend, dtype):
     if backend in ("numpy", "jax", "array_api_strict"):
         pytest.skip(f"no operation counter for {backend!r} (the floor needs the torch profiler)")
     p = make_problem(backend, DIMS, M, dtype, hidden="relu")
@@ -127,6 +131,7 @@ def test_launch_floor(benchmark, backend, dtype):
     base_info(
         benchmark,
         p.backend,
+        opts,
         impl="launch_floor",
         dims=list(DIMS),
         m=M,
@@ -135,6 +140,6 @@ def test_launch_floor(benchmark, backend, dtype):
         kernel_count=k,
         count_method=how,
     )
-    y = run_benchmark(benchmark, launches, backend=backend)
+    y = run_benchmark(benchmark, launches, opts, backend=backend)
     benchmark.extra_info.update(_graph_floor(backend, x, k))
     assert tuple(y.shape) == (1,)

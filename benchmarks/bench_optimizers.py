@@ -28,7 +28,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _common import base_info, get_backend, paired_min, quick, run_benchmark
+from _common import base_info, get_backend, paired_min, run_benchmark
 
 import xpnet
 from xpnet.datasets import make_synthetic
@@ -39,14 +39,14 @@ BATCHES = [64, 1024]
 BACKENDS = ["numpy", "torch"]
 
 
-def _m() -> int:
-    return 6_000 if quick() else 60_000
+def _m(quick: bool) -> int:
+    return 6_000 if quick else 60_000
 
 
-def _data():
+def _data(quick: bool):
     """X (n_x, m) as ``data.T``: a view of the samples-first (m, n_x) array the peers read,
     the way a user holding MNIST-shaped data calls xpnet (no copy)."""
-    X, Y = make_synthetic(_m(), DIMS[0], seed=0, dtype=np.float32)
+    X, Y = make_synthetic(_m(quick), DIMS[0], seed=0, dtype=np.float32)
     data = np.ascontiguousarray(X.T)
     return data.T, Y
 
@@ -113,19 +113,19 @@ def _sklearn_epoch(X, Y, b: int):
 @pytest.mark.parametrize("batch_size", BATCHES)
 @pytest.mark.parametrize("peer", ["torch_nn", "sklearn_mlp"])
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_adam_epoch(benchmark, backend, peer, batch_size):
+def test_adam_epoch(benchmark, opts, backend, peer, batch_size):
     if backend == "torch" and peer == "sklearn_mlp":
         pytest.skip("the sklearn ratio is judged on NumPy, where both run on the same BLAS")
-    X, Y = _data()
+    X, Y = _data(opts.quick)
     ours = _xpnet_epoch(backend, X, Y, batch_size)
     theirs = (
         _torch_epoch(X, Y, batch_size) if peer == "torch_nn" else _sklearn_epoch(X, Y, batch_size)
     )
     be = get_backend(backend)
-    base_info(benchmark, be, impl="xpnet", peer=peer, dims=list(DIMS), m=_m(), n_x=DIMS[0],
-              dtype="float32", batch_size=batch_size, optimizer="adam")  # fmt: skip
-    run_benchmark(benchmark, ours, backend=backend)
-    budget = 6.0 if quick() else 20.0
+    base_info(benchmark, be, opts, impl="xpnet", peer=peer, dims=list(DIMS), m=_m(opts.quick),
+              n_x=DIMS[0], dtype="float32", batch_size=batch_size, optimizer="adam")  # fmt: skip
+    run_benchmark(benchmark, ours, opts, backend=backend)
+    budget = 6.0 if opts.quick else 20.0
     benchmark.extra_info[f"paired_{peer}"] = paired_min(
         ours, theirs, names=("xpnet", peer), total_s=budget
     )

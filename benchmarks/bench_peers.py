@@ -41,9 +41,10 @@ from _common import (
     make_problem,
     make_step,
     make_training_step,
+    options,
     paired_min,
+    parametrize,
     peer_grid,
-    quick,
     run_benchmark,
     timed_once,
 )
@@ -152,13 +153,16 @@ def _sklearn_fit(p, k: int):
     return fit
 
 
-@pytest.mark.parametrize("cell", peer_grid(), ids=_cell_id)
-@pytest.mark.parametrize(("backend", "impl"), PAIRS, ids=[f"{b}-{i}" for b, i in PAIRS])
-def test_peer(benchmark, backend, impl, cell):
+def pytest_generate_tests(metafunc):
+    grid = {"backend,impl": PAIRS, "cell": peer_grid(options(metafunc.config))}
+    parametrize(metafunc, grid, ids={"cell": _cell_id})
+
+
+def test_peer(benchmark, opts, backend, impl, cell):
     dims, m, dtype = cell
     if backend in ("cupy", "torch-cuda"):
         get_backend(backend)  # skips with the reason when there is no GPU
-    if backend == "torch" and impl.endswith("compiled") and quick():
+    if backend == "torch" and impl.endswith("compiled") and opts.quick:
         pytest.skip("torch.compile takes 15-30 s per cell on a CPU: full grid only")
     on_backend = impl.startswith("xpnet") or impl == "jax_jit"
     p = make_problem(backend if on_backend else "numpy", dims, m, dtype, hidden="relu")
@@ -186,6 +190,7 @@ def test_peer(benchmark, backend, impl, cell):
     base_info(
         benchmark,
         be,
+        opts,
         impl=impl,
         dims=list(dims),
         m=m,
@@ -194,26 +199,33 @@ def test_peer(benchmark, backend, impl, cell):
         steps_per_call=steps_per_call,
         **info,
     )
-    out = run_benchmark(benchmark, fn, backend=backend)
+    out = run_benchmark(benchmark, fn, opts, backend=backend)
+    pair_s = opts.paired_total_s
     assert out is not None
     if impl == "xpnet" and backend in ("numpy", "torch"):
         # The ratio the target is judged on: this xpnet step and torch's nn step on the
         # CPU alternated in one loop, so drift between separate cells does not enter it.
         torch_fn, _ = _torch_step(p, "cpu")
         benchmark.extra_info["paired_torch_cpu"] = paired_min(
-            fn, torch_fn, names=("xpnet", "torch")
+            fn, torch_fn, names=("xpnet", "torch"), total_s=pair_s
         )
     # Compiled against eager and against the hand-written peer, alternated in one loop.
     if impl == "xpnet-compiled" and backend == "jax":
         peer, _ = make_jax_jit_step(p)
-        benchmark.extra_info["paired_jax_jit"] = paired_min(fn, peer, names=("xpnet", "jax_jit"))
+        benchmark.extra_info["paired_jax_jit"] = paired_min(
+            fn, peer, names=("xpnet", "jax_jit"), total_s=pair_s
+        )
     if impl == "xpnet-compiled" and backend == "torch":
         eager, _ = make_training_step(p, mode=False)
-        benchmark.extra_info["paired_eager"] = paired_min(fn, eager, names=("compiled", "eager"))
+        benchmark.extra_info["paired_eager"] = paired_min(
+            fn, eager, names=("compiled", "eager"), total_s=pair_s
+        )
         torch_fn, _ = _torch_step(p, "cpu")
         benchmark.extra_info["paired_torch_cpu"] = paired_min(
-            fn, torch_fn, names=("xpnet", "torch")
+            fn, torch_fn, names=("xpnet", "torch"), total_s=pair_s
         )
     if impl == "torch_nn_compiled" and backend == "torch":
         eager, _ = _torch_step(p, "cpu")
-        benchmark.extra_info["paired_eager"] = paired_min(fn, eager, names=("compiled", "eager"))
+        benchmark.extra_info["paired_eager"] = paired_min(
+            fn, eager, names=("compiled", "eager"), total_s=pair_s
+        )

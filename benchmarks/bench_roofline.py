@@ -20,19 +20,19 @@ from _common import (
     make_training_step,
     matmul_flops,
     nominal_flops,
+    options,
     paired_min,
-    parametrize_grid,
-    quick,
+    parametrize,
     roofline_grid,
     run_benchmark,
     step_matmul_shapes,
-    vectorization_grid,
 )
 
 from xpnet._backend import resolve_dtype, synchronize, to_backend
 
-CELLS = roofline_grid()
-BACKENDS = vectorization_grid()["backend"]
+# Backends with a compiler: their compiled step (``fit``'s step under
+# ``xpnet.compile_step(mode=True)``) gets its own roofline cells.
+COMPILING = ("jax", "torch", "torch-cuda")
 
 
 def _cell_id(cell):
@@ -40,12 +40,22 @@ def _cell_id(cell):
     return f"n{n}-m{m}-{dt}"
 
 
-def _info(benchmark, be, n, m, dtype, kind):
+def pytest_generate_tests(metafunc):
+    opts = options(metafunc.config)
+    backends = opts.backends
+    if metafunc.definition.originalname == "test_roofline_compiled_step":
+        backends = [b for b in backends if b in COMPILING]  # none: the test is left out
+    grid = {"backend": backends, "cell": roofline_grid(opts)}
+    parametrize(metafunc, grid, ids={"cell": _cell_id})
+
+
+def _info(benchmark, be, opts, n, m, dtype, kind):
     dims = (n, n, n, 1)
     shapes = step_matmul_shapes(dims, m)
     base_info(
         benchmark,
         be,
+        opts,
         kind=kind,
         n=n,
         m=m,
@@ -88,54 +98,42 @@ def _matmuls(be, n, m, dtype):
     return fn, shapes
 
 
-@pytest.mark.parametrize("cell", CELLS, ids=_cell_id)
-@parametrize_grid({"backend": BACKENDS})
-def test_roofline_step(benchmark, backend, cell):
+def test_roofline_step(benchmark, opts, backend, cell):
     n, m, dtype = cell
     p = make_problem(backend, (n, n, n, 1), m, dtype, hidden="relu")
-    _info(benchmark, p.backend, n, m, dtype, "step")
+    _info(benchmark, p.backend, opts, n, m, dtype, "step")
     step = make_step(p)
-    new, J = run_benchmark(benchmark, step, backend=backend)
+    new, J = run_benchmark(benchmark, step, opts, backend=backend)
     assert new["W1"].dtype == p.params["W1"].dtype
     # The fraction the target is judged on: the step and its matmuls alone, timed
     # alternately in one loop (both synchronize on a GPU), so drift between two separate
     # cells does not enter it.
     matmuls, _ = _matmuls(p.backend, n, m, dtype)
-    pair = paired_min(step, matmuls, names=("step", "matmul"))
+    pair = paired_min(step, matmuls, names=("step", "matmul"), total_s=opts.paired_total_s)
     benchmark.extra_info["paired_matmul"] = {**pair, "fraction": 1 / pair["ratio"]}
 
 
-@pytest.mark.parametrize("cell", CELLS, ids=_cell_id)
-@parametrize_grid({"backend": BACKENDS})
-def test_roofline_matmul(benchmark, backend, cell):
+def test_roofline_matmul(benchmark, opts, backend, cell):
     """The step's matmuls alone, same shapes and the same transposed operands."""
     n, m, dtype = cell
     be = get_backend(backend)
     fn, shapes = _matmuls(be, n, m, dtype)
-    _info(benchmark, be, n, m, dtype, "matmul")
-    outs = run_benchmark(benchmark, fn, backend=backend)
+    _info(benchmark, be, opts, n, m, dtype, "matmul")
+    outs = run_benchmark(benchmark, fn, opts, backend=backend)
     assert [tuple(o.shape) for o in outs] == [(r, c) for _, r, _, c in shapes]
 
 
-# Backends of the grid that have a compiler: their compiled step (``fit``'s step under
-# ``xpnet.compile_step(mode=True)``) gets its own roofline cells.
-COMPILED = [b for b in BACKENDS if b in ("jax", "torch", "torch-cuda")]
-
-if COMPILED:
-
-    @pytest.mark.parametrize("cell", CELLS, ids=_cell_id)
-    @parametrize_grid({"backend": COMPILED})
-    def test_roofline_compiled_step(benchmark, backend, cell):
-        """The compiled step against the same matmuls; the compile time is stored apart."""
-        n, m, dtype = cell
-        if backend == "torch" and quick():
-            pytest.skip("torch.compile takes 15-30 s per cell on a CPU: full grid only")
-        p = make_problem(backend, (n, n, n, 1), m, dtype, hidden="relu")
-        _info(benchmark, p.backend, n, m, dtype, "compiled-step")
-        step, compile_s = make_training_step(p, mode=True)
-        benchmark.extra_info["compile_s"] = compile_s
-        new, J = run_benchmark(benchmark, step, backend=backend)
-        assert new["W1"].dtype == p.params["W1"].dtype
-        matmuls, _ = _matmuls(p.backend, n, m, dtype)
-        pair = paired_min(step, matmuls, names=("step", "matmul"))
-        benchmark.extra_info["paired_matmul"] = {**pair, "fraction": 1 / pair["ratio"]}
+def test_roofline_compiled_step(benchmark, opts, backend, cell):
+    """The compiled step against the same matmuls; the compile time is stored apart."""
+    n, m, dtype = cell
+    if backend == "torch" and opts.quick:
+        pytest.skip("torch.compile takes 15-30 s per cell on a CPU: full grid only")
+    p = make_problem(backend, (n, n, n, 1), m, dtype, hidden="relu")
+    _info(benchmark, p.backend, opts, n, m, dtype, "compiled-step")
+    step, compile_s = make_training_step(p, mode=True)
+    benchmark.extra_info["compile_s"] = compile_s
+    new, J = run_benchmark(benchmark, step, opts, backend=backend)
+    assert new["W1"].dtype == p.params["W1"].dtype
+    matmuls, _ = _matmuls(p.backend, n, m, dtype)
+    pair = paired_min(step, matmuls, names=("step", "matmul"), total_s=opts.paired_total_s)
+    benchmark.extra_info["paired_matmul"] = {**pair, "fraction": 1 / pair["ratio"]}

@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _common import base_info, get_backend, paired_min, quick, run_benchmark
+from _common import base_info, get_backend, paired_min, run_benchmark
 
 SOLVERS = {  # solver -> (batch size, learning rate)
     "sgd": (32, 0.05),
@@ -61,14 +61,15 @@ def _fits(solver: str, epochs: int):
 
 @pytest.mark.parametrize("solver", sorted(SOLVERS))
 @pytest.mark.parametrize("backend", ["numpy"])
-def test_fit_against_mlpclassifier(benchmark, backend, solver):
-    epochs = 5 if quick() else 30
+def test_fit_against_mlpclassifier(benchmark, opts, backend, solver):
+    epochs = 5 if opts.quick else 30
     fit_xpnet, fit_sklearn, (m, n_x) = _fits(solver, epochs)
     import sklearn
 
     base_info(
         benchmark,
         get_backend(backend),
+        opts,
         impl="vectorized",
         m=m,
         n_x=n_x,
@@ -77,8 +78,9 @@ def test_fit_against_mlpclassifier(benchmark, backend, solver):
         epochs=epochs,
         sklearn_version=sklearn.__version__,
     )
-    out = run_benchmark(benchmark, fit_xpnet, backend=backend)
+    out = run_benchmark(benchmark, fit_xpnet, opts, backend=backend)
     assert out.n_iter_ == epochs
-    paired = paired_min(fit_xpnet, fit_sklearn, names=("xpnet", "sklearn"))
+    pair_s = opts.paired_total_s
+    paired = paired_min(fit_xpnet, fit_sklearn, names=("xpnet", "sklearn"), total_s=pair_s)
     benchmark.extra_info["paired_sklearn"] = paired
     assert paired["xpnet_s"] > 0 and paired["sklearn_s"] > 0

@@ -13,12 +13,12 @@ from __future__ import annotations
 import pytest
 from _common import (
     N_H,
+    Options,
     base_info,
-    loop_budget,
     make_problem,
     make_step,
-    parametrize_grid,
-    quick,
+    options,
+    parametrize,
     run_benchmark,
     timed_once,
     vectorization_grid,
@@ -61,9 +61,11 @@ def estimate_seconds(backend: str, model: str, impl: str, m: int, n_x: int) -> f
     return t_cal * _loop_ops(_dims(model, n_x), m) / _loop_ops(dims_cal, m_cal)
 
 
-def _bench_step(benchmark, model: str, backend: str, impl: str, m: int, n_x: int) -> None:
-    budget = loop_budget(backend)
-    if not quick() and (backend, m, n_x) in TARGET_CELLS:
+def _bench_step(
+    benchmark, opts: Options, model: str, backend: str, impl: str, m: int, n_x: int
+) -> None:
+    budget = opts.loop_budget(backend)
+    if not opts.quick and (backend, m, n_x) in TARGET_CELLS:
         budget = max(budget, TARGET_BUDGET_S)
     est = estimate_seconds(backend, model, impl, m, n_x)
     if est > budget:
@@ -74,6 +76,7 @@ def _bench_step(benchmark, model: str, backend: str, impl: str, m: int, n_x: int
     base_info(
         benchmark,
         p.backend,
+        opts,
         model=model,
         impl=impl,
         m=m,
@@ -84,18 +87,19 @@ def _bench_step(benchmark, model: str, backend: str, impl: str, m: int, n_x: int
         budget_s=budget,
     )
     # A loop cell's calibration already warmed its code path; do not run it twice.
-    new, J = run_benchmark(
-        benchmark, step, backend=backend, warm=impl == "vectorized" or est < 1, expected_s=est
-    )
+    warm = impl == "vectorized" or est < 1
+    new, J = run_benchmark(benchmark, step, opts, backend=backend, warm=warm, expected_s=est)
     assert new["W1"].shape == p.params["W1"].shape
     assert float(J) == float(J)  # the cost is not NaN
 
 
-@parametrize_grid(vectorization_grid())
-def test_step_logreg(benchmark, backend, impl, m, n_x):
-    _bench_step(benchmark, "logreg", backend, impl, m, n_x)
+def pytest_generate_tests(metafunc):
+    parametrize(metafunc, vectorization_grid(options(metafunc.config)))
 
 
-@parametrize_grid(vectorization_grid())
-def test_step_shallow(benchmark, backend, impl, m, n_x):
-    _bench_step(benchmark, "shallow", backend, impl, m, n_x)
+def test_step_logreg(benchmark, opts, backend, impl, m, n_x):
+    _bench_step(benchmark, opts, "logreg", backend, impl, m, n_x)
+
+
+def test_step_shallow(benchmark, opts, backend, impl, m, n_x):
+    _bench_step(benchmark, opts, "shallow", backend, impl, m, n_x)

@@ -1,16 +1,14 @@
-"""The tqdm progress bar behind fit(verbose=True) and xpnet bench."""
+"""The tqdm progress bar behind fit(verbose=True)."""
 
 from __future__ import annotations
 
 import io
 import re
 
-import pytest
 from tqdm.auto import tqdm
 
 import xpnet
 from xpnet._progress import ProgressBar
-from xpnet.cli import _ProgressPlugin
 from xpnet.datasets import make_synthetic
 
 
@@ -51,27 +49,3 @@ def test_mini_batch_fit_counts_epochs(capsys):
     xpnet.NeuralNetwork([2, 1], num_iterations=6, batch_size=8, verbose=True).fit(X, Y)
     err = capsys.readouterr().err
     assert "6/6" in err and "epoch/s" in err and "cost=" in err
-
-
-@pytest.mark.parametrize("enabled", [True, False])
-def test_bench_plugin_uses_the_bar(enabled, capsys):
-    class Report:
-        def __init__(self, nodeid, when, outcome):
-            self.nodeid, self.when, self.outcome = nodeid, when, outcome
-            self.passed = outcome == "passed"
-
-    class Session:
-        items = [0, 1, 2]
-
-    plugin = _ProgressPlugin(enabled=enabled)
-    plugin.pytest_collection_finish(Session())
-    plugin.pytest_runtest_logreport(Report("b.py::one", "call", "passed"))
-    plugin.pytest_runtest_logreport(Report("b.py::two", "setup", "skipped"))
-    plugin.pytest_runtest_logreport(Report("b.py::three", "call", "passed"))
-    plugin.pytest_sessionfinish(Session())
-    err = capsys.readouterr().err
-    assert plugin.bar is not None and plugin.bar.n == 3
-    if enabled:
-        assert "xpnet bench:" in err and "3/3" in err and "passed=2 skipped=1" in err
-    else:
-        assert err == ""

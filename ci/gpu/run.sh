@@ -69,6 +69,11 @@ log="$out/run.log"
 : "${XPNET_GPU_VENV:=/tmp/xpnet-gpu-venv}"
 : "${XPNET_GPU_WHEELS:=$root/ci/gpu/wheels}"
 : "${XPNET_GPU_TEST_BACKENDS:=numpy,cupy,torch-cuda,jax}"
+# Interleaved (paired) timings get 2 s a cell on the GPU instead of 12 s (--xpnet-paired-s).
+: "${XPNET_GPU_PAIRED_S:=2}"
+# A loop cell's budget (--xpnet-budget): 2 s on the CPU (NumPy's loop cells are deselected
+# below), so 0.1 s on a GPU, where every scalar operation of the loops is a kernel launch.
+: "${XPNET_GPU_BUDGET:=2}"
 
 status=0
 start_s=$(date +%s)
@@ -157,19 +162,15 @@ bench_suite() {  # bench_suite SUITE BACKENDS [pytest args...]
     "$PY" -m pytest "benchmarks/bench_${suite}.py" -q -rs -p no:cacheprovider \
         --rootdir="$root" --benchmark-json="$out/raw/${suite}.json" \
         --benchmark-sort=fullname --benchmark-max-time=0.2 --benchmark-min-rounds=5 \
-        --xpnet-backends="$backends" "$@" >"$out/raw/${suite}.log" 2>&1
+        --xpnet-backends="$backends" --xpnet-paired-s="$XPNET_GPU_PAIRED_S" \
+        --xpnet-budget="$XPNET_GPU_BUDGET" "$@" >"$out/raw/${suite}.log" 2>&1
     local rc=$?
     tail -n 15 "$out/raw/${suite}.log"
     return $rc
 }
-export PY
+export PY XPNET_GPU_PAIRED_S XPNET_GPU_BUDGET
 export -f bench_suite
 if [ "$part" = all ] || [ "$part" = bench ]; then
-    # Interleaved (paired) timings get 2 s a cell on the GPU instead of 12 s.
-    export XPNET_BENCH_PAIRED_S="${XPNET_BENCH_PAIRED_S:-2}"
-    # A loop cell's budget: 2 s on the CPU (NumPy's loop cells are deselected below), so
-    # 0.1 s on a GPU, where every scalar operation of the loops is a kernel launch.
-    export XPNET_BENCH_BUDGET="${XPNET_BENCH_BUDGET:-2}"
     gpu="$XPNET_GPU_BACKENDS"
     # Vectorization: NumPy's vectorized column (its loop columns are in the CPU report),
     # every impl on the GPUs (loop cells over their 0.1 s budget are skipped, labelled).

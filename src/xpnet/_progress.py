@@ -1,4 +1,4 @@
-"""The progress bar of ``fit(verbose=True)`` and of ``xpnet bench``: a thin wrapper over tqdm.
+"""The progress bar of ``fit(verbose=True)``: a thin wrapper over tqdm.
 
 ``tqdm.auto`` picks a notebook widget under Jupyter and a text bar on stderr elsewhere.
 The wrapper keeps the small interface the callers use (a context manager with
@@ -18,9 +18,9 @@ __all__ = ["ProgressBar"]
 class ProgressBar:
     """``with ProgressBar(total, "fit", unit="epoch") as bar: bar.update(1, "cost=0.69")``.
 
-    The bar shows ``n/total`` (iterations, epochs or benchmark cells, as ``unit`` says),
-    the elapsed and the remaining time, the rate, and the last postfix (the last
-    recorded cost). tqdm redraws it at most ten times a second.
+    The bar shows ``n/total`` (iterations or epochs, as ``unit`` says), the elapsed and
+    the remaining time, the rate, and the last postfix (the last recorded cost). tqdm
+    redraws it at most ten times a second.
 
     Parameters
     ----------
@@ -33,7 +33,7 @@ class ProgressBar:
     stream : file-like, optional
         Where the text bar goes; default ``sys.stderr`` (ignored by the notebook widget).
     unit : str
-        What one step is called ("it", "epoch", "cell").
+        What one step is called ("it", "epoch").
     """
 
     def __init__(

@@ -1,24 +1,22 @@
 """``xpnet bench``: run the benchmark suite of a source checkout and write the report.
 
-The benchmarks (``benchmarks/``) and the report builder (``ci/report.py``) live in the
-repository, not in the installed package; the command finds them next to the package
-source (an editable install from a clone) or under ``--root``.
+A thin shim over pytest: it translates its options into pytest's (``--xpnet-*`` of
+``benchmarks/conftest.py``, pytest-benchmark's own) and runs ``pytest`` on the bench files,
+with pytest's own progress output. The report (``ci/report.py``) is built by the suite's
+conftest at the end of the session (``--xpnet-report``), so plain ``pytest`` gives the same.
+
+The benchmarks and the report builder live in the repository, not in the installed
+package; the command finds them next to the package source (an editable install from a
+clone) or under ``--root``.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import importlib.util
 import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
-from typing import Any
-
-from ._progress import ProgressBar
 
 SUITES = (
     "vectorization", "dot", "roofline", "abstraction", "peers", "latency", "dask",
@@ -47,40 +45,6 @@ def find_root(root: str | None = None) -> Path:
         'with the source, not the wheel: clone the repository, pip install -e ".[bench]" '
         "from it, and run xpnet bench there (or pass --root PATH_TO_CHECKOUT)"
     )
-
-
-def _load_report_module(root: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("xpnet_ci_report", root / "ci" / "report.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-class _ProgressPlugin:
-    """pytest plugin: a progress bar over the collected benchmark cells."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bar: ProgressBar | None = None
-        self.counts = {"passed": 0, "skipped": 0, "failed": 0}
-
-    def pytest_collection_finish(self, session: Any) -> None:
-        self.bar = ProgressBar(len(session.items), "xpnet bench", enabled=self.enabled, unit="cell")
-
-    def pytest_runtest_logreport(self, report: Any) -> None:
-        if self.bar is None:
-            return
-        done = report.when == "call" or (report.when == "setup" and not report.passed)
-        if report.when == "call" or done:
-            self.counts[report.outcome] = self.counts.get(report.outcome, 0) + 1
-            postfix = " ".join(f"{k}={v}" for k, v in self.counts.items() if v)
-            self.bar.update(1, f"{postfix} {report.nodeid.split('::')[-1][:48]}")
-
-    def pytest_sessionfinish(self, session: Any) -> None:
-        if self.bar is not None:
-            self.bar.update(0, " ".join(f"{k}={v}" for k, v in self.counts.items() if v))
-            self.bar.close()
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -116,22 +80,17 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     b.add_argument("--out", default="report", help="report directory (default: report)")
     b.add_argument("--root", help="source checkout (default: found from the package)")
-    b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    b.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="quiet pytest output without the progress counter (for CI logs)",
+    )
     b.add_argument("-k", dest="keyword", help="pytest -k expression to narrow the cells")
     return ap.parse_args(argv)
 
 
-def bench(args: argparse.Namespace) -> int:
-    """Run the suite, build the report, print the speedup table. Returns the exit code."""
-    try:
-        import pytest
-        import pytest_benchmark  # noqa: F401
-    except ImportError as exc:
-        raise SystemExit(
-            f"xpnet bench needs pytest and pytest-benchmark ({exc}); install them with "
-            'pip install -e ".[bench]"'
-        ) from exc
-    root = find_root(args.root)
+def pytest_args(args: argparse.Namespace, root: Path) -> list[str]:
+    """The pytest command line of ``xpnet bench`` (after ``python -m pytest``)."""
     suites = [s.strip() for s in args.suite.split(",") if s.strip()]
     unknown = sorted(set(suites) - set(SUITES))
     if unknown:
@@ -141,54 +100,39 @@ def bench(args: argparse.Namespace) -> int:
     if not files:
         raise SystemExit(f"--suite {args.suite}: no bench files found in {root / 'benchmarks'}")
     out = Path(args.out).resolve()
+    argv = [*map(str, files), f"--rootdir={root}", "-p", "no:cacheprovider"]
+    argv += [f"--benchmark-json={out / 'raw.json'}", "--benchmark-sort=fullname"]
+    argv += ["--benchmark-max-time=0.1", "--benchmark-min-rounds=3"] if args.quick else [
+        "--benchmark-max-time=1.0", "--benchmark-min-rounds=5"]  # fmt: skip
+    argv += [f"--xpnet-report={out}", f"--xpnet-backends={args.backend}"]
+    argv += ["--xpnet-quick"] if args.quick else []
+    options = {"m": args.m, "n-x": args.n_x, "impl": args.impl, "budget": args.budget}
+    argv += [f"--xpnet-{opt}={value}" for opt, value in options.items() if value is not None]
+    # --no-progress: pytest's quiet mode, without the percentage counter (a CI log)
+    argv += ["-q", "-o", "console_output_style=classic"] if args.no_progress else []
+    return argv + (["-k", args.keyword] if args.keyword else [])
+
+
+def bench(args: argparse.Namespace) -> int:
+    """Run the suite with pytest, which writes the report. Returns the exit code (0 also
+    where every cell was skipped or deselected, pytest's 5)."""
+    try:
+        import pytest
+        import pytest_benchmark  # noqa: F401
+    except ImportError as exc:
+        raise SystemExit(
+            f"xpnet bench needs pytest and pytest-benchmark ({exc}); install them with "
+            'pip install -e ".[bench]"'
+        ) from exc
+    argv = pytest_args(args, find_root(args.root))
+    out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     raw = out / "raw.json"
-    pytest_args = [
-        *map(str, files),
-        f"--rootdir={root}",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        f"--benchmark-json={raw}",
-        "--benchmark-sort=fullname",
-        f"--xpnet-backends={args.backend}",
-    ]
-    pytest_args += (
-        ["--benchmark-max-time=0.1", "--benchmark-min-rounds=3"]
-        if args.quick
-        else ["--benchmark-max-time=1.0", "--benchmark-min-rounds=5"]
-    )
-    if args.quick:
-        pytest_args.append("--xpnet-quick")
-    for opt, value in (
-        ("m", args.m),
-        ("n-x", args.n_x),
-        ("impl", args.impl),
-        ("budget", args.budget),
-    ):
-        if value is not None:
-            pytest_args.append(f"--xpnet-{opt}={value}")
-    if args.keyword:
-        pytest_args += ["-k", args.keyword]
-    plugin = _ProgressPlugin(enabled=not args.no_progress)
-    log = out / "pytest.log"
-    start = time.perf_counter()
-    with open(log, "w") as fh, contextlib.redirect_stdout(fh):
-        code = pytest.main([*pytest_args, "--capture=sys"], plugins=[plugin])
-    elapsed = time.perf_counter() - start
-    if code not in (0, 5) or not raw.is_file():
-        sys.stderr.write(f"xpnet bench: pytest exited with {code}; see {log}\n")
-        with contextlib.suppress(OSError):
-            sys.stderr.write("".join(log.read_text().splitlines(keepends=True)[-30:]))
-        if not raw.is_file():
-            return int(code) or 1
-    report = _load_report_module(root)
-    s = report.build_report([raw], out)
-    print("\n".join(report.speedup_tables(s)))
-    print("\n## Performance targets\n")
-    for t in s["targets"]:
-        print(f"- {t['target']}: {t['figure']} (goal {t['goal']}) -> {t['status']}")
-    print(f"\nbenchmarks took {elapsed:.0f} s; report: {out / 'report.md'}", file=sys.stderr)
+    raw.unlink(missing_ok=True)  # a stale file must not pass for this run's results
+    code = pytest.main(argv)
+    if not raw.is_file():
+        sys.stderr.write(f"xpnet bench: no benchmark results (pytest exited with {code})\n")
+        return int(code) or 1
     return 0 if code in (0, 5) else int(code)
 
 
