@@ -228,13 +228,12 @@ def peers(runs: dict[str, Any]) -> list[dict[str, Any]]:
     for (dims, m, dtype), c in _by_cell(runs, "bench_peers").items():
         t = {k: r["t"] for k, r in c.items()}
         row: dict[str, Any] = {"dims": list(dims), "m": m, "dtype": dtype, "times_s": t}
-        for b in ("numpy", "torch"):  # the last cell of the backend that stored the pair
-            pairs = [
-                r["paired_torch_cpu"]
-                for r in c.values()
-                if r["backend"] == b and "paired_torch_cpu" in r
-            ]
-            row[f"paired_{b}_vs_torch_cpu"] = pairs[-1]["ratio"] if pairs else None
+        # xpnet's eager step (what compile="auto" runs on the CPU) against torch nn,
+        # alternated; the compiled torch step's pair is kept apart
+        for key, cell in (("numpy", "numpy:xpnet"), ("torch", "torch:xpnet"),
+                          ("torch_compiled", "torch:xpnet-compiled")):  # fmt: skip
+            pair = c.get(cell, {}).get("paired_torch_cpu")
+            row[f"paired_{key}_vs_torch_cpu"] = pair["ratio"] if pair else None
         row["vs_torch_cpu"] = _ratio(t.get("numpy:xpnet"), t.get("torch:torch_nn"))
         row["vs_sklearn"] = _ratio(t.get("numpy:xpnet"), t.get("numpy:sklearn_mlp"))
         for gpu in GPU_BACKENDS:
@@ -772,6 +771,7 @@ def render(runs: dict[str, Any], s: dict[str, Any], plots: Sequence[str]) -> str
             "xpnet/torch": "vs_torch_cpu",
             "paired xpnet/torch": "paired_numpy_vs_torch_cpu",
             "xpnet on torch / torch nn (paired)": "paired_torch_vs_torch_cpu",
+            "xpnet compiled on torch / torch nn (paired)": "paired_torch_compiled_vs_torch_cpu",
             "sklearn MLP": lambda p: _t(p["times_s"].get("numpy:sklearn_mlp")),
             "xpnet/sklearn": "vs_sklearn",
             "cupy/torch-CUDA": lambda p: _x(p["cupy_vs_torch_cuda"]) if s["gpu_ran"] else NO_GPU,
