@@ -346,3 +346,22 @@ def test_traceable_namespace_gives_the_same_values():
     assert tx.sum is xp.sum  # functions without scalar operands are the namespace's own
     assert xpnet._backend.backend_name(tx) == "torch"
     assert traceable_namespace("numpy") is xpnet.get_namespace("numpy")
+
+
+def test_torch_compiles_more_models_than_dynamos_recompile_limit():
+    """Every model's step is a closure of the same code; Dynamo counts recompiles per code
+    object, so without a code object per compiled step the ninth model in one process
+    (recompile_limit 8) failed with fullgraph=True. Each one here must compile and
+    equal its eager fit."""
+    _needs("torch")
+    import torch
+
+    X, Y, _ = ref.random_problem(DIMS, m=16, seed=2)
+    Xt, Yt = xpnet.to_backend(X, "torch"), xpnet.to_backend(Y, "torch")
+    for i in range(torch._dynamo.config.recompile_limit + 2):
+        kw = dict(num_iterations=2, record_every=1, learning_rate=0.1 + 0.01 * i)
+        net = xpnet.NeuralNetwork([4, 5, 3, 1], backend="torch", compile=True, **kw).fit(Xt, Yt)
+        assert net._compiled[1]["step"].compiler == "torch.compile:default"
+        eager = xpnet.NeuralNetwork([4, 5, 3, 1], backend="torch", compile=False, **kw).fit(Xt, Yt)
+        np.testing.assert_allclose([c for _, c in net.costs_], [c for _, c in eager.costs_],
+                                   rtol=1e-10)  # fmt: skip

@@ -66,6 +66,7 @@ Why these defaults (measured on the 2-core CPU, see the README's "Compiled steps
 from __future__ import annotations
 
 import functools
+import types
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -304,7 +305,27 @@ def _torch_compile(step: Step, tmode: str, fullgraph: bool) -> Callable:
     # fullgraph=True: a step that breaks the graph (a Python branch on a value, a
     # .item()) fails loudly instead of silently running half eagerly. dynamic=False:
     # one specialised graph per shape, as the loop keeps shapes fixed.
-    return torch.compile(step, mode=tmode, fullgraph=fullgraph, dynamic=False)
+    return torch.compile(_own_code(step), mode=tmode, fullgraph=fullgraph, dynamic=False)
+
+
+def _own_code(fn: Callable) -> Callable:
+    """``fn`` with a code object of its own (same code, same closure).
+
+    Dynamo keeps its compiled graphs per code object, and every step that
+    :func:`xpnet.training.make_step` builds is a closure of the same code: the
+    ninth model compiled in one process (a grid search, a benchmark session) hit
+    torch's recompile limit (8) and, with ``fullgraph=True``, failed. A copy of
+    the code object gives each compiled step its own cache entry; inductor's
+    on-disk cache still serves identical graphs.
+    """
+    if not isinstance(fn, types.FunctionType):
+        return fn
+    own = types.FunctionType(
+        fn.__code__.replace(), fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__
+    )
+    own.__kwdefaults__ = fn.__kwdefaults__
+    own.__qualname__, own.__doc__, own.__module__ = fn.__qualname__, fn.__doc__, fn.__module__
+    return own
 
 
 def compile_step(
