@@ -335,56 +335,26 @@ def test_model_fits_predicts_and_scores(xp, backend, device):
     rng = np.random.default_rng(0)
     centers = np.array([[0.0, 3.0, -3.0], [3.0, -2.0, -2.0]])
     labels = np.arange(90) % 3
-    X = centers[:, labels] + 0.5 * rng.standard_normal((2, 90))
-    net = _model(
-        backend.library,
-        device,
-        dims=(2, 8, 3),
-        num_iterations=30,
-        learning_rate=0.5,
-        seed=1,
-        record_every=10,
-    )
-    net.fit(
-        xp.asarray(X, dtype=xp.float64, device=device),
-        xp.asarray(labels.reshape(1, -1), dtype=xp.int64, device=device),
-    )
-    P = net.predict_proba(xp.asarray(X, dtype=xp.float64, device=device))
+    X = xp.asarray(centers[:, labels] + 0.5 * rng.standard_normal((2, 90)), dtype=xp.float64,
+                   device=device)  # fmt: skip
+    Y_int = xp.asarray(labels.reshape(1, -1), dtype=xp.int64, device=device)
+    Y_hot = xp.asarray(ref.one_hot(labels, 3), dtype=xp.float64, device=device)
+    kw = dict(dims=(2, 8, 3), num_iterations=30, learning_rate=0.5, seed=1, record_every=10)
+    net = _model(backend.library, device, **kw)
+    net.fit(X, Y_int)
+    P = net.predict_proba(X)
     assert_on(P, xp, device)
     assert tuple(P.shape) == (3, 90)
     np.testing.assert_allclose(xpnet.to_numpy(P).sum(axis=0), 1.0, rtol=1e-12)
-    pred = net.predict(xp.asarray(X, dtype=xp.float64, device=device))
+    pred = net.predict(X)
     assert tuple(pred.shape) == (1, 90) and xp.isdtype(pred.dtype, "integral")
     np.testing.assert_array_equal(xpnet.to_numpy(pred)[0], xpnet.to_numpy(P).argmax(axis=0))
-    assert (
-        net.score(
-            xp.asarray(X, dtype=xp.float64, device=device),
-            xp.asarray(labels.reshape(1, -1), dtype=xp.int64, device=device),
-        )
-        > 0.95
-    )
-    assert net.score(
-        xp.asarray(X, dtype=xp.float64, device=device),
-        xp.asarray(ref.one_hot(labels, 3), dtype=xp.float64, device=device),
-    ) == net.score(
-        xp.asarray(X, dtype=xp.float64, device=device),
-        xp.asarray(labels.reshape(1, -1), dtype=xp.int64, device=device),
-    )
+    assert net.score(X, Y_int) > 0.95
+    assert net.score(X, Y_hot) == net.score(X, Y_int)
     assert net.costs_[0][1] > net.costs_[-1][1]
     # One-hot labels train the very same network as integer labels.
-    one_hot = _model(
-        backend.library,
-        device,
-        dims=(2, 8, 3),
-        num_iterations=30,
-        learning_rate=0.5,
-        seed=1,
-        record_every=10,
-    )
-    one_hot.fit(
-        xp.asarray(X, dtype=xp.float64, device=device),
-        xp.asarray(ref.one_hot(labels, 3), dtype=xp.float64, device=device),
-    )
+    one_hot = _model(backend.library, device, **kw)
+    one_hot.fit(X, Y_hot)
     for k, p in net.params_.items():
         xpx.testing.assert_close(one_hot.params_[k], p, rtol=0)
 
