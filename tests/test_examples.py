@@ -89,13 +89,18 @@ def test_optimization_prints_the_course_numbers():
         assert printed_percent(out[name], "Accuracy") == accuracy
 
 
-def test_initialization_prints_the_course_numbers():
-    out = _blocks(run("plot_course2_initialization.py"))
-    course = {"zeros": (50.0, 50.0), "random": (83.0, 86.0), "he": (99.33, 96.0)}
-    assert sorted(out) == sorted(course)
-    for name, (train, test) in course.items():
+def _assert_accuracies(out, expected):
+    """Each printed block (one per model) shows exactly the expected train and test
+    accuracies; ``expected`` maps the block's name to (train %, test %)."""
+    assert sorted(out) == sorted(expected)
+    for name, (train, test) in expected.items():
         assert printed_percent(out[name], "train accuracy") == train, name
         assert printed_percent(out[name], "test accuracy") == test, name
+
+
+def test_initialization_prints_the_course_numbers():
+    out = _blocks(run("plot_course2_initialization.py"))
+    _assert_accuracies(out, {"zeros": (50.0, 50.0), "random": (83.0, 86.0), "he": (99.33, 96.0)})
     zeros, he = printed_costs(out["zeros"]), printed_costs(out["he"])
     assert sorted(zeros) == list(range(0, 15000, 1000))
     assert set(zeros.values()) == {0.693147}  # log 2: nothing moves from zeros
@@ -107,11 +112,7 @@ def test_initialization_prints_the_course_numbers():
 def test_regularization_narrows_the_train_test_gap():
     """Seeded data, weights and dropout masks: the NumPy run prints these exact numbers."""
     out = _blocks(run("plot_course2_regularization.py"))
-    expected = {"none": (100.0, 87.7), "l2": (93.33, 91.2), "dropout": (96.67, 87.1)}
-    assert sorted(out) == sorted(expected)
-    for name, (train, test) in expected.items():
-        assert printed_percent(out[name], "train accuracy") == train, name
-        assert printed_percent(out[name], "test accuracy") == test, name
+    _assert_accuracies(out, {"none": (100.0, 87.7), "l2": (93.33, 91.2), "dropout": (96.67, 87.1)})
     none, l2 = printed_costs(out["none"]), printed_costs(out["l2"])
     assert sorted(none) == sorted(l2) == list(range(0, 5000, 1000))
     assert l2[0] - none[0] == pytest.approx(0.813651, abs=2e-6)  # λ/(2m) Σ‖W‖² at start

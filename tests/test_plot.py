@@ -59,18 +59,11 @@ def test_regions_agree_with_predict_on_every_backend(xp, backend, device):
     X, Y = planar_flower(seed=1)
     trained = _planar_model().fit(X, Y)  # trained in NumPy, then one more step on the backend
     model = _planar_model(backend=backend.library, device=device, num_iterations=1)
-    model.fit(
-        xp.asarray(X, dtype=xp.float64, device=device),
-        xp.asarray(Y, dtype=xp.float64, device=device),
-        initial_params=trained.params_,
-    )
+    Xb = xp.asarray(X, dtype=xp.float64, device=device)
+    Yb = xp.asarray(Y, dtype=xp.float64, device=device)
+    model.fit(Xb, Yb, initial_params=trained.params_)
     assert xpnet.get_namespace(backend.library) is xp and model.backend_ == backend.library
-    ax = plot_decision_boundary(
-        model,
-        xp.asarray(X, dtype=xp.float64, device=device),
-        xp.asarray(Y, dtype=xp.float64, device=device),
-        resolution=60,
-    )
+    ax = plot_decision_boundary(model, Xb, Yb, resolution=60)
     centres, rgba = _cells(ax)
     assert centres.shape == (2, 3600)
     expected = _numpy_predict(model.params_, centres)[0]
@@ -139,17 +132,12 @@ def test_softmax_model_draws_one_region_per_class_on_every_backend(xp, backend, 
     trained = xpnet.NeuralNetwork([2, 6, 3], num_iterations=300, **hyper).fit(X, labels)
     model = xpnet.NeuralNetwork([2, 6, 3], num_iterations=1, backend=backend.library, device=device,
                                 **hyper)  # fmt: skip
-    model.fit(
-        xp.asarray(X, dtype=xp.float64, device=device),
-        xp.asarray(labels, dtype=xp.int64, device=device),
-        initial_params=trained.params_,
-    )
+    Xb = xp.asarray(X, dtype=xp.float64, device=device)
+    model.fit(Xb, xp.asarray(labels, dtype=xp.int64, device=device),
+              initial_params=trained.params_)  # fmt: skip
     one_hot = (np.arange(3)[:, None] == labels).astype(np.float64)  # (C, m) labels work too
     ax = plot_decision_boundary(
-        model,
-        xp.asarray(X, dtype=xp.float64, device=device),
-        xp.asarray(one_hot, dtype=xp.float64, device=device),
-        resolution=50,
+        model, Xb, xp.asarray(one_hot, dtype=xp.float64, device=device), resolution=50
     )
     centres, rgba = _cells(ax)
     p = {k: xpnet.to_numpy(v) for k, v in model.params_.items()}

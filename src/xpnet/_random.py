@@ -12,9 +12,10 @@ numpy              ``numpy.random.Generator`` (PCG64), or the course's legacy
 cupy               ``cupy.random.Generator`` (``cupy.random.default_rng``)
 torch              ``torch.Generator`` on the model's device
 jax                a ``jax.random`` key, split once per step (functional)
-dask               a host ``numpy.random.Generator`` that seeds one
-                   ``dask.array.random.default_rng`` per step (masks chunked like
-                   X, drawn on the workers); streamed mini-batches use it directly
+dask               a host ``numpy.random.Generator``: a full-batch step draws one
+                   seed from it, and block k of X draws its masks on its worker
+                   from ``default_rng((seed, k))`` (:func:`block_generator`);
+                   streamed mini-batches use the host generator directly
 array_api_strict   a host ``numpy.random.Generator``; each mask is copied to the
                    device (the strict library has no generator of its own)
 =================  ============================================================
@@ -39,6 +40,8 @@ from ._backend import backend_name
 
 __all__ = [
     "COURSE_SHUFFLE_SEED",
+    "block_generator",
+    "draw_seed",
     "dropout_masks",
     "epoch_permutation",
     "make_dropout_rng",
@@ -60,6 +63,17 @@ def stream_seed(seed: int | None, stream: int) -> int | None:
         return None
     state = np.random.SeedSequence([int(seed), stream]).generate_state(2, dtype=np.uint32)
     return int(state[0]) << 31 | int(state[1] >> 1)
+
+
+def draw_seed(rng: np.random.Generator) -> int:
+    """A 63-bit seed drawn from a host generator, for a generator built elsewhere."""
+    return int(rng.integers(0, 2**63 - 1))
+
+
+def block_generator(seed: int | None, block: int) -> np.random.Generator | None:
+    """The generator of block ``block`` of one Dask step whose seed is ``seed`` (from
+    :func:`draw_seed`); None without dropout. Same seed and block, same masks."""
+    return None if seed is None else np.random.default_rng((seed, block))
 
 
 def shuffle_generator(seed: Any) -> np.random.Generator | np.random.RandomState:
@@ -106,11 +120,11 @@ def make_dropout_rng(xp: ModuleType, device: Any, seed: Any) -> Any:
             )
         return seed
     if isinstance(seed, np.random.Generator):
-        s = int(seed.integers(0, 2**63 - 1))
+        s = draw_seed(seed)
     else:
         s = stream_seed(seed, _DROPOUT_STREAM)
         if s is None:
-            s = int(np.random.default_rng().integers(0, 2**63 - 1))
+            s = draw_seed(np.random.default_rng())
     if name == "torch":
         import torch
 
@@ -166,7 +180,7 @@ def dropout_masks(
             import dask.array as da
 
             chunks = (shape[0], like.chunks[1]) if like is not None else "auto"
-            worker_rng = da.random.default_rng(int(rng.integers(0, 2**63 - 1)))
+            worker_rng = da.random.default_rng(draw_seed(rng))
             U = xp.astype(worker_rng.random(shape, chunks=chunks), dtype)
         elif isinstance(rng, np.random.RandomState):
             U = xp.asarray(rng.rand(*shape), dtype=dtype, device=device)

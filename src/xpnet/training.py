@@ -40,7 +40,7 @@ import numpy as np
 
 from ._backend import examples_as_rows, get_namespace, is_lazy
 from ._dask import materialize_to_host, sum_over_blocks, to_single_chunks
-from ._random import dropout_masks, epoch_permutation
+from ._random import block_generator, draw_seed, dropout_masks, epoch_permutation
 from .activations import Activation
 from .losses import l2_penalty
 from .optimizers import optimizer_update
@@ -462,8 +462,7 @@ def _block_sums(
     """Σ over block k's m_k examples of the loss (key "J", when computed) and of each
     gradient: m_k times the block's mean-form values. Dropout masks come from a
     generator seeded by (the step's seed, k)."""
-    rng = None if seed is None else np.random.default_rng((seed, k))
-    grads, J, _ = gradients(params, Xk, Yk, rng)
+    grads, J, _ = gradients(params, Xk, Yk, block_generator(seed, k))
     m_k = Xk.shape[1]
     sums = {key: g * m_k for key, g in grads.items()}
     if J is not None:
@@ -508,7 +507,7 @@ def _train_blockwise(
             record = e % config.record_every == 0
             start = state.current
             params, opt_state = start
-            seed = int(state.rng.integers(0, 2**63 - 1)) if config.dropout else None
+            seed = draw_seed(state.rng) if config.dropout else None
             sums = sum_over_blocks(_block_sums, X, Y, per_block[record], params, seed)
             J = sums.pop("J", None)
             grads = {key: g / m for key, g in sums.items()}
