@@ -507,11 +507,10 @@ def test_impls_take_g_prime_from_A(impl):
         rng.standard_normal((3, 2)),
         rng.standard_normal((1, 3)),
     )
-    b1, b2 = np.zeros((3, 1)), np.zeros((1, 1))
     tanh, sig = xpnet.ACTIVATIONS["tanh"], xpnet.ACTIVATIONS["sigmoid"]
     A1 = rng.uniform(-0.9, 0.9, (3, 3))  # deliberately not tanh(Z1)
-    Z1 = W1 @ X + b1
-    caches = [xpnet.LayerCache(X, W1, b1, Z1, tanh), xpnet.LayerCache(A1, W2, b2, W2 @ A1, sig)]
+    Z1 = W1 @ X
+    caches = [xpnet.LayerCache(X, W1, Z1, tanh), xpnet.LayerCache(A1, W2, W2 @ A1, sig)]
     AL = 1 / (1 + np.exp(-(W2 @ A1)))
     Y = np.array([[1.0, 0.0, 1.0]])
     grads = xpnet.backward(AL, Y, caches, impl=impl)

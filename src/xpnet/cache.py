@@ -10,14 +10,16 @@ __all__ = ["LayerCache"]
 
 
 class LayerCache(NamedTuple):
-    """What layer l's backward step needs, as in the course's ``(linear_cache, activation_cache)``.
+    """What layer l's backward step needs: the course's ``(linear_cache, activation_cache)``
+    without b, which no gradient formula reads.
 
     Attributes
     ----------
     A_prev : (n[l-1], m) array
         The layer's input A[l-1] (A[0] = X).
     W : (n[l], n[l-1]) array
-    b : (n[l], 1) array
+        The backward step needs W[l] for dA[l-1] = W[l]ᵀ dZ[l]. b[l] is not kept: no
+        gradient formula reads it.
     Z : (n[l], m) array
         Z[l] = W[l] A[l-1] + b[l].
     activation : Activation
@@ -30,7 +32,6 @@ class LayerCache(NamedTuple):
 
     A_prev: Any
     W: Any
-    b: Any
     Z: Any
     activation: Activation
     D: Any = None

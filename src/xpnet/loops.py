@@ -91,7 +91,7 @@ def forward_loops(
                 for u in range(n_l):
                     A_rows[u].append(a[u] if D is None else a[u] * D[u, i])
         Z = _matrix(Z_rows, xp=xp)
-        caches.append(LayerCache(A, W, b, Z, act, D))
+        caches.append(LayerCache(A, W, Z, act, D))
         A = _matrix(A_rows, xp=xp)
     return A, caches
 
@@ -200,7 +200,6 @@ def forward_per_example(
         LayerCache(
             A[l - 1],
             params[f"W{l}"],
-            params[f"b{l}"],
             xp.concat(Z_cols[l - 1], axis=1),
             act,
             D[l - 1],

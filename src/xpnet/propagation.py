@@ -75,7 +75,7 @@ def forward_vectorized(
         W, b = params[f"W{l}"], params[f"b{l}"]
         Z = linear_forward_kernel(A, W, b)
         D = None if masks is None else masks[l - 1]
-        caches.append(LayerCache(A, W, b, Z, act, D))
+        caches.append(LayerCache(A, W, Z, act, D))
         A = act.g(Z, xp=xp)
         if D is not None:
             A = A * D
@@ -440,13 +440,13 @@ def linear_activation_forward(
     -------
     A : array (n[l], m)
     cache : LayerCache
-        The course's ``(linear_cache, activation_cache)``: A_prev, W, b and Z, with g,
-        for :func:`linear_activation_backward`.
+        The course's ``(linear_cache, activation_cache)``: A_prev, W and Z, with g, for
+        :func:`linear_activation_backward`. b is left out: no gradient formula reads it.
     """
     Z, _ = linear_forward(A_prev, W, b)
     act = get_activation(activation)
     xp = namespace_of(Z)
-    return act.g(Z, xp=xp), LayerCache(A_prev, W, b, Z, act)
+    return act.g(Z, xp=xp), LayerCache(A_prev, W, Z, act)
 
 
 def linear_backward(
@@ -476,7 +476,7 @@ def linear_backward(
             f"{A_prev.shape[1]}), the shape of this layer's Z"
         )
     l2 = v.check_nonnegative("l2", l2)
-    cache = LayerCache(A_prev, W, b, None, None)
+    cache = LayerCache(A_prev, W, None, None)
     dA_prev, dW, db = linear_backward_kernel(dZ, cache, l2, A_prev.shape[1], xp=xp)
     return dA_prev, dW, db
 
@@ -518,8 +518,9 @@ def linear_activation_backward(
             f"dA has shape {tuple(dA.shape)}; expected the layer's output shape "
             f"{tuple(cache.Z.shape)}"
         )
+    l2 = v.check_nonnegative("l2", l2)
     dZ = activation_backward_kernel(dA, cache, None, xp=xp)
-    return linear_backward(dZ, (cache.A_prev, cache.W, cache.b), l2)
+    return linear_backward_kernel(dZ, cache, l2, cache.A_prev.shape[1], xp=xp)
 
 
 def _check_layer_shapes(A_prev: Array, W: Array, b: Array, xp: ModuleType) -> None:
