@@ -429,3 +429,16 @@ def examples_as_rows(X: Any, *, copy: bool) -> Any | None:
             return rows
         return rows.contiguous() if copy else None
     return None
+
+
+def take_rows(rows: Any, index: Any) -> Any:
+    """``rows[index]`` along axis 0: the examples of one mini-batch, from
+    :func:`examples_as_rows` and a non-negative index array on the same device.
+
+    torch: ``Tensor.index_select`` itself. array-api-compat's ``take`` first rewrites
+    negative indices with a ``torch.where`` per call, which a permutation never has
+    (about 30 µs of a 64-example Adam step on the CPU). Elsewhere ``xp.take``.
+    """
+    if array_api_compat.is_torch_array(rows):
+        return rows.index_select(0, index)
+    return array_api_compat.array_namespace(rows).take(rows, index, axis=0)

@@ -144,9 +144,8 @@ def adam_update(
     of seven, the same numbers up to rounding.
     """
     t = state["t"] + 1
-    one = xp.ones((), dtype=t.dtype, device=array_api_compat.device(t))
-    c1 = 1 - xp.pow(beta1 * one, t)  # 1 - β₁ᵗ, on the device: t is an array
-    root_c2 = xp.sqrt(1 - xp.pow(beta2 * one, t))  # √(1 - β₂ᵗ)
+    c1 = 1 - beta1**t  # 1 - β₁ᵗ, on the device: t is a 0-d array (Python float ** array)
+    root_c2 = xp.sqrt(1 - beta2**t)  # √(1 - β₂ᵗ)
     alpha_t = learning_rate * root_c2 / c1
     epsilon_t = epsilon * root_c2
     new_params, new_state = {}, {"t": t}

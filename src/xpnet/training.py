@@ -38,7 +38,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from ._backend import examples_as_rows, get_namespace, is_lazy
+from ._backend import examples_as_rows, get_namespace, is_lazy, take_rows
 from ._dask import materialize_to_host, sum_over_blocks, to_single_chunks
 from ._random import block_generator, draw_seed, dropout_masks, epoch_permutation
 from .activations import Activation
@@ -187,17 +187,16 @@ def _epoch_order(
     Without ``perm`` (no shuffle) a batch is a slice. With ``rows`` (X laid out
     example by example, :func:`examples_as_rows`) each batch gathers its own rows,
     so no shuffled copy of X is made. Otherwise X is gathered once for the epoch
-    along axis 1 and the batches are slices of that copy.
+    along axis 1 and the batches are slices of that copy. Y, (C, m) and small, is
+    always gathered once for the epoch: one gather per epoch instead of one per step.
     """
     if perm is None:
         return lambda k, stop: (X[:, k:stop], Y[:, k:stop])
     order = xp.asarray(perm, device=array_api_compat.device(X))
+    Ys = xp.take(Y, order, axis=1)
     if rows is not None:
-        return lambda k, stop: (
-            xp.take(rows, order[k:stop], axis=0).T,
-            xp.take(Y, order[k:stop], axis=1),
-        )
-    Xs, Ys = xp.take(X, order, axis=1), xp.take(Y, order, axis=1)
+        return lambda k, stop: (take_rows(rows, order[k:stop]).T, Ys[:, k:stop])
+    Xs = xp.take(X, order, axis=1)
     return lambda k, stop: (Xs[:, k:stop], Ys[:, k:stop])
 
 
