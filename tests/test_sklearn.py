@@ -320,8 +320,8 @@ def test_digits_accuracy_against_mlpclassifier():
     100 seeds (this configuration): xpnet 0.9676, MLPClassifier 0.9681, paired
     difference -0.0005 ± 0.0010 (standard error), less than a quarter of one test
     example; single seeds spread over 0.924..0.978 (xpnet) and 0.944..0.978
-    (MLPClassifier). So the check is parity
-    within one test example of 450 on average over 5 seeds, not a strict >=."""
+    (MLPClassifier). So the check is parity within one test example of 450 on average
+    over 5 seeds, not a strict >=."""
     from sklearn.datasets import load_digits
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import train_test_split
