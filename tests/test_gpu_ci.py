@@ -214,7 +214,7 @@ def test_tests_summary_counts_failures_where_numpy_passes(tmp_path):
         '<testcase classname="tests.test_a" name="test_g[jax]"/>'
         "</testsuite></testsuites>"
     )
-    t = _load("report").tests_summary(junit)
+    t = _load("report_analysis").tests_summary(junit)
     b = t["backends"]
     assert b["cupy"] == {"passed": 0, "failed": 2, "skipped": 0, "regressions": 1}
     assert b["torch-cuda"]["regressions"] == 0 and b["torch-cuda"]["passed"] == 1
