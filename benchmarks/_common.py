@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -492,9 +493,21 @@ def run_benchmark(
     return result
 
 
+#: extra_info keys that tell apart the cells compared with each other (or are measured
+#: per cell), left out of the pytest-benchmark group.
+_COMPARED = {"impl", "peer", "kind", "estimated_s", "budget_s", "compile_s", "steps_per_call"}
+
+
 def base_info(benchmark: Any, be: Backend, opts: Options, **info: Any) -> None:
     """Common ``extra_info``: backend, device name, thread count, the grid (quick or full)
-    and the cell's parameters."""
+    and the cell's parameters.
+
+    It also sets pytest-benchmark's ``group``: the bench file and the cell's parameters
+    without the backend, impl, peer or kind, so pytest-benchmark's own table puts the
+    implementations, backends and peers of one cell together, with its relative columns
+    (times / the group's fastest)."""
     benchmark.extra_info.update(
         backend=be.name, device=be.device_name, threads=os.cpu_count(), quick=opts.quick, **info
     )
+    cell = " ".join(f"{k}={v}" for k, v in info.items() if k not in _COMPARED)
+    benchmark.group = f"{Path(benchmark.fullname.split('::')[0]).stem} {cell}"
