@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -106,3 +107,30 @@ def test_xpnet_report_writes_the_report_at_the_end_of_the_session(tmp_path):
     assert speedups["dot"][0]["vectorized_s"] > 0 and speedups["dot"][0]["loops_s"] is None
     md = (out / "report.md").read_text()
     assert "Grid: **quick**" in md and "## The lecture's dot product" in md
+
+
+def _ab(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "ci" / "ab_kernels.py"), *args],
+        cwd=cwd, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_ab_kernels_times_two_trees_and_refuses_different_math(tmp_path):
+    """ci/ab_kernels.py loads two checkouts side by side; this tree against itself gives
+    a B/A ratio per cell, and a tree whose step computes something else is refused."""
+    done = _ab(str(ROOT), str(ROOT), "--cells", "tiny,logreg", "--seconds", "0.05", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    ratios = [float(line.rsplit("B/A ", 1)[1]) for line in done.stdout.splitlines()[1:]]
+    assert len(ratios) == 2 and all(r > 0 for r in ratios)
+    # a copy of the package whose update adds 1 to every parameter: not the same step
+    other = tmp_path / "other"
+    (other / "src").mkdir(parents=True)
+    shutil.copytree(ROOT / "src" / "xpnet", other / "src" / "xpnet")
+    prop = other / "src" / "xpnet" / "propagation.py"
+    text = prop.read_text()
+    old = 'return {k: p - learning_rate * grads[f"d{k}"] for k, p in params.items()}'
+    assert old in text
+    prop.write_text(text.replace(old, old.replace("p - learning_rate", "1 + p - learning_rate")))
+    refused = _ab(str(ROOT), str(other), "--cells", "tiny", "--seconds", "0.05", cwd=tmp_path)
+    assert refused.returncode != 0 and "not the same step" in refused.stderr
