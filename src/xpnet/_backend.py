@@ -10,7 +10,8 @@ the standard leaves out:
 * moving arrays between libraries (DLPack where it works, a host copy where not)
   and back to NumPy;
 * waiting for asynchronous devices;
-* memory layout, which the standard does not expose (:func:`examples_as_rows`).
+* memory layout, which the standard does not expose (:func:`examples_as_rows`,
+  :func:`take_rows`).
 
 How training lays out and schedules Dask arrays (chunking along m, persisting,
 lazy checks, computing each step) is policy, not array placement: it lives in
@@ -40,6 +41,7 @@ __all__ = [
     "resolve_device",
     "resolve_dtype",
     "synchronize",
+    "take_rows",
     "to_backend",
     "to_numpy",
 ]

@@ -31,6 +31,7 @@ __all__ = [
     "OutputLoss",
     "cross_entropy",
     "cross_entropy_from_logits",
+    "l2_gradient",
     "l2_penalty",
     "log_softmax",
     "output_error",
@@ -142,8 +143,14 @@ def output_error(AL: Array, Y: Array, output: str, *, xp: ModuleType) -> Array:
 def l2_penalty(params: Mapping[str, Array], m: int, lambd: float, *, xp: ModuleType) -> Array:
     """The L2 term of the regularized cost: (λ / (2m)) Σ_l ‖W{l}‖_F².
 
-    Its gradient, (λ/m) W{l}, is added to dW{l} in backward propagation.
+    Its gradient, (λ/m) W{l} (:func:`l2_gradient`), is added to dW{l} in backward
+    propagation.
     """
     L = len(params) // 2
     total = sum(xp.sum(params[f"W{l}"] * params[f"W{l}"]) for l in range(1, L + 1))
     return (lambd / (2 * m)) * total
+
+
+def l2_gradient(W: Array, m: int, lambd: float) -> Array:
+    """The L2 term's gradient with respect to W{l}: (λ/m) W{l}, added to dW{l}."""
+    return (lambd / m) * W

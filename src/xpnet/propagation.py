@@ -26,7 +26,7 @@ from ._inputs import Placement, prepare_X
 from .activations import Activation, get_activation
 from .cache import LayerCache
 from .loops import backward_loops, backward_per_example, forward_loops, forward_per_example
-from .losses import OUTPUT_LOSSES, l2_penalty, output_error
+from .losses import OUTPUT_LOSSES, l2_gradient, l2_penalty, output_error
 
 __all__ = [
     "IMPLS",
@@ -104,7 +104,7 @@ def linear_backward_kernel(
     """
     dW = (dZ @ cache.A_prev.T) / m
     if l2:
-        dW = dW + (l2 / m) * cache.W
+        dW = dW + l2_gradient(cache.W, m, l2)
     db = xp.sum(dZ, axis=1, keepdims=True) / m
     dA_prev = cache.W.T @ dZ if need_dA else None
     return dA_prev, dW, db

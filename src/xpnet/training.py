@@ -42,7 +42,7 @@ from ._backend import examples_as_rows, get_namespace, is_lazy, take_rows
 from ._dask import materialize_to_host, sum_over_blocks, to_single_chunks
 from ._random import block_generator, draw_seed, dropout_masks, epoch_permutation
 from .activations import Activation
-from .losses import l2_penalty
+from .losses import l2_gradient, l2_penalty
 from .optimizers import optimizer_update
 from .propagation import IMPLS, total_cost
 from .schedules import learning_rate_at
@@ -511,8 +511,8 @@ def _train_blockwise(
             J = sums.pop("J", None)
             grads = {key: g / m for key, g in sums.items()}
             if l2:  # dW[l] += (λ/m) W[l]
-                grads |= {f"d{k}": grads[f"d{k}"] + (l2 / m) * W for k, W in params.items()
-                          if k.startswith("W")}  # fmt: skip
+                grads |= {f"d{k}": grads[f"d{k}"] + l2_gradient(W, m, l2)
+                          for k, W in params.items() if k.startswith("W")}  # fmt: skip
             lr = xp_host.asarray(config.alpha(e), dtype=dtype)
             state.current = update(params, grads, opt_state, lr)
             if record:
