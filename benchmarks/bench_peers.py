@@ -49,6 +49,7 @@ from _common import (
     timed_once,
 )
 
+import xpnet
 from xpnet._backend import to_numpy
 
 PAIRS = [
@@ -118,6 +119,19 @@ def _torch_step(p, device_name: str, compiled: bool = False):
         "compiled": compiled,
     }
     return step, info
+
+
+def _auto_choice(eager_step_s: float) -> dict:
+    """What ``NeuralNetwork(compile="auto")`` on torch CPU runs in a fit of the default
+    length at this cell, by the library's own rule (``xpnet._compile.auto_compile_pays``)
+    applied to the measured eager step time, as the fit applies it to its timed epochs."""
+    import inspect
+
+    from xpnet._compile import auto_compile_pays
+
+    n = inspect.signature(xpnet.NeuralNetwork).parameters["num_iterations"].default
+    compiles = auto_compile_pays(eager_step_s, 1, n - 2)  # after epoch 2: 1 timed, n-2 left
+    return {"auto_fit_iterations": n, "auto_compiles": compiles}
 
 
 def _sklearn_fit(p, k: int):
@@ -209,6 +223,9 @@ def test_peer(benchmark, opts, backend, impl, cell):
         benchmark.extra_info["paired_torch_cpu"] = paired_min(
             fn, torch_fn, names=("xpnet", "torch"), total_s=pair_s
         )
+    if impl == "xpnet" and backend == "torch":
+        eager_s = benchmark.extra_info["paired_torch_cpu"]["xpnet_s"]
+        benchmark.extra_info.update(_auto_choice(eager_s))
     # Compiled against eager and against the hand-written peer, alternated in one loop.
     if impl == "xpnet-compiled" and backend == "jax":
         peer, _ = make_jax_jit_step(p)

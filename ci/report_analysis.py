@@ -215,6 +215,24 @@ def abstraction(runs: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _auto_pick(cell: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    """What ``compile="auto"`` runs on torch CPU in a default-length fit of this cell (the
+    torch xpnet cell applied the library's rule to its eager step time), and that step's
+    paired ratio to torch nn: the eager pair, or the compiled one. ``auto_picks`` says
+    "compiled (not run)" when the rule compiles but this run had no compiled cell."""
+    info = cell.get("torch:xpnet", {})
+    if "auto_compiles" not in info:
+        return {"auto_picks": None, "paired_torch_auto_vs_torch_cpu": None}
+    if not info["auto_compiles"]:
+        eager = row["paired_torch_vs_torch_cpu"]
+        return {"auto_picks": "eager", "paired_torch_auto_vs_torch_cpu": eager}
+    compiled = row["paired_torch_compiled_vs_torch_cpu"]
+    return {
+        "auto_picks": "compiled" if compiled else "compiled (not run)",
+        "paired_torch_auto_vs_torch_cpu": compiled,
+    }
+
+
 def peers(runs: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for (dims, m, dtype), c in _by_cell(runs, "bench_peers").items():
@@ -226,6 +244,7 @@ def peers(runs: dict[str, Any]) -> list[dict[str, Any]]:
                           ("torch_compiled", "torch:xpnet-compiled")):  # fmt: skip
             pair = c.get(cell, {}).get("paired_torch_cpu")
             row[f"paired_{key}_vs_torch_cpu"] = pair["ratio"] if pair else None
+        row.update(_auto_pick(c, row))
         row["vs_torch_cpu"] = _ratio(t.get("numpy:xpnet"), t.get("torch:torch_nn"))
         row["vs_sklearn"] = _ratio(t.get("numpy:xpnet"), t.get("numpy:sklearn_mlp"))
         for gpu in GPU_BACKENDS:

@@ -53,7 +53,10 @@ INTRO = {  # the prose under the report's headings
     "peers": (
         "*paired* ratios time xpnet's step and torch's `nn.Sequential` step alternately in one "
         "loop; *xpnet on torch* runs xpnet's kernels on the torch backend, so both sides use the "
-        "same BLAS and thread pool."
+        "same BLAS and thread pool. *compile='auto' on torch runs*: what `NeuralNetwork("
+        'compile="auto")` runs on torch CPU in a fit of the default length (3,000 '
+        "iterations), by the library's rule applied to the measured eager step: it compiles "
+        "once the rest of the fit is projected to take 300 s or more eagerly."
     ),
     "latency": (
         "*floor*: k back-to-back launches of a one-element kernel then one synchronization, k = "
@@ -408,6 +411,7 @@ def _peers_columns(s: dict[str, Any]) -> dict[str, Any]:
         "paired xpnet/torch": "paired_numpy_vs_torch_cpu",
         "xpnet on torch / torch nn (paired)": "paired_torch_vs_torch_cpu",
         "xpnet compiled on torch / torch nn (paired)": "paired_torch_compiled_vs_torch_cpu",
+        "compile='auto' on torch runs": lambda p: p.get("auto_picks") or "—",
         "sklearn MLP": lambda p: _t(p["times_s"].get("numpy:sklearn_mlp")),
         "xpnet/sklearn": "vs_sklearn",
         "cupy/torch-CUDA": lambda p: _x(p["cupy_vs_torch_cuda"]) if s["gpu_ran"] else NO_GPU,

@@ -365,3 +365,107 @@ def test_torch_compiles_more_models_than_dynamos_recompile_limit():
         eager = xpnet.NeuralNetwork([4, 5, 3, 1], backend="torch", compile=False, **kw).fit(Xt, Yt)
         np.testing.assert_allclose([c for _, c in net.costs_], [c for _, c in eager.costs_],
                                    rtol=1e-10)  # fmt: skip
+
+
+# ------------------------------------------------------------------ "auto" on torch CPU
+
+
+def test_auto_compile_rule():
+    """Compile once the rest of the fit, at the eager pace timed so far, is projected
+    to take AUTO_COMPILE_AFTER_S or more."""
+    from xpnet._compile import AUTO_COMPILE_AFTER_S, auto_compile_pays
+
+    per_epoch = 0.01
+    needed = round(AUTO_COMPILE_AFTER_S / per_epoch)
+    assert auto_compile_pays(per_epoch * 10, 10, needed)
+    assert not auto_compile_pays(per_epoch * 10, 10, needed - 1)
+    assert not auto_compile_pays(0.0, 0, 10**9)  # nothing timed: no projection
+
+
+def test_tier_up_clock_times_epochs_after_the_first():
+    """The first epoch (warm-up) is not timed; nothing is decided before AUTO_PROBE_S
+    of timed epochs; then the rule decides once; the last epoch never switches."""
+    from xpnet._compile import AUTO_COMPILE_AFTER_S, AUTO_PROBE_S, TierUp
+
+    now = [0.0]
+    clock = TierUp(step=None).watch(clock=lambda: now[0])
+    now[0] = 100.0  # a slow first epoch: left out of the pace
+    assert clock.after_epoch(epochs_left=10**6) is None
+    pace = AUTO_PROBE_S / 4
+    for _ in range(3):
+        now[0] += pace
+        assert clock.after_epoch(epochs_left=10**6) is None  # still probing
+    now[0] += pace
+    left = int(AUTO_COMPILE_AFTER_S / pace) + 1
+    assert clock.after_epoch(epochs_left=left) is True
+    short = TierUp(step=None).watch(clock=lambda: now[0])
+    assert short.after_epoch(epochs_left=0) is False  # a one-epoch fit (partial_fit)
+    slow = TierUp(step=None).watch(clock=lambda: now[0])
+    slow.after_epoch(epochs_left=5)
+    now[0] += 10 * AUTO_PROBE_S
+    assert slow.after_epoch(epochs_left=4) is False  # 4 epochs of 5 s: not worth 300 s
+
+
+def _tier_up_now(monkeypatch):
+    """compile='auto' tiers up after the warm-up epoch: no probe, no minimum length."""
+    import xpnet._compile as c
+
+    monkeypatch.setattr(c, "AUTO_COMPILE_AFTER_S", 0.0)
+    monkeypatch.setattr(c, "AUTO_PROBE_S", 0.0)
+
+
+@pytest.mark.parametrize("batch_size", [None, 5])
+def test_fit_on_torch_auto_tiers_up_and_equals_eager(monkeypatch, batch_size):
+    """compile='auto' on torch CPU, with the threshold at 0: the first epochs run
+    eagerly, then the compiled step (full batch; mini-batches of 5, 5, 5 and 1, two
+    compiled shapes); costs_ and parameters equal the eager fit's, and
+    compiler_ says the fit ended compiled. With the real threshold a course-sized
+    fit stays eager."""
+    _needs("torch")
+    X, Y, _ = ref.random_problem(DIMS, m=16, seed=2)
+    kw = {"hidden_activation": "relu", "batch_size": batch_size, "num_iterations": 12}
+    eager, _ = _net_fit("torch", "float64", False, X, Y, **kw)
+    assert eager.compiler_ is None
+    short, _ = _net_fit("torch", "float64", "auto", X, Y, **kw)
+    assert set(short._compiled[1]) == {"tier_up"}
+    assert short.compiler_ is None  # 12 tiny epochs: far from paying for a compile
+    _tier_up_now(monkeypatch)
+    net, _ = _net_fit("torch", "float64", "auto", X, Y, **kw)
+    assert net.compiler_ == "torch.compile:default"
+    _assert_same_fit(net, eager, "float64")
+
+
+def test_torch_auto_with_dropout_stays_eager():
+    _needs("torch")
+    X, Y, _ = ref.random_problem(DIMS, m=16, seed=2)
+    net, _ = _net_fit("torch", "float64", "auto", X, Y, keep_prob=0.8, seed=1)
+    assert net._compiled[1] == {}
+    assert net.compiler_ is None
+
+
+def test_torch_auto_goes_on_eagerly_when_the_compile_fails(monkeypatch):
+    """A machine where torch.compile fails (inductor without its C++ toolchain):
+    'auto' warns, naming the failure and the fix, and the fit equals the eager one
+    exactly; compile=True raises the compiler's error."""
+    _needs("torch")
+    import torch
+
+    def broken_compile(fn, **kwargs):
+        def call(*args):
+            raise RuntimeError("no C++ compiler found")
+
+        return call
+
+    X, Y, _ = ref.random_problem(DIMS, m=16, seed=2)
+    kw = {"hidden_activation": "relu", "num_iterations": 12}
+    eager, _ = _net_fit("torch", "float64", False, X, Y, **kw)
+    _tier_up_now(monkeypatch)
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    with pytest.warns(RuntimeWarning, match=r"compile='auto'.*no C\+\+ compiler found.*eagerly"):
+        net, _ = _net_fit("torch", "float64", "auto", X, Y, **kw)
+    assert net.compiler_ is None
+    assert net.costs_ == eager.costs_
+    for k in eager.params_:
+        assert torch.equal(net.params_[k], eager.params_[k])
+    with pytest.raises(RuntimeError, match="no C\\+\\+ compiler found"):
+        _net_fit("torch", "float64", True, X, Y, **kw)

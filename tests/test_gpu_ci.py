@@ -316,3 +316,39 @@ def test_gate_reads_the_shared_table_on_the_committed_cpu_report(capsys):
     gated = [t for t in sys.modules["targets"].TARGETS if t.gate is not None]
     for t in gated:
         assert (t.gate_title or t.title) in printed
+
+
+def test_torch_target_reads_what_compile_auto_runs():
+    """The torch-backend peer target judges, per cell, the step compile='auto' runs in a
+    default-length fit (the bench cell's auto_compiles): the eager pair or the compiled
+    one; a compiled pick whose cell did not run shows the eager pair, labelled."""
+    analysis = _load("report_analysis")
+    targets = _targets()
+
+    def cell(compiles):
+        return {"torch:xpnet": {"auto_compiles": compiles}} if compiles is not None else {}
+
+    row = {"paired_torch_vs_torch_cpu": 1.2, "paired_torch_compiled_vs_torch_cpu": 0.9}
+    assert analysis._auto_pick(cell(False), row)["paired_torch_auto_vs_torch_cpu"] == 1.2
+    assert analysis._auto_pick(cell(True), row) == {
+        "auto_picks": "compiled",
+        "paired_torch_auto_vs_torch_cpu": 0.9,
+    }
+    assert analysis._auto_pick(cell(None), row)["auto_picks"] is None  # an older run
+    not_run = {**row, "paired_torch_compiled_vs_torch_cpu": None}
+
+    def peer(dims, m, ratios, compiles):
+        return {"dims": dims, "m": m, "dtype": "float32", **ratios,
+                **analysis._auto_pick(cell(compiles), ratios)}  # fmt: skip
+
+    peers = [
+        peer([20, 8, 1], 128, row, False),
+        peer([9, 9, 1], 9, row, True),
+        peer([7, 7, 1], 7, not_run, True),
+    ]
+    figures = targets._torch_auto_vs_torch_cpu({"peers": peers})
+    assert figures == [
+        ("20x8x1 m=128 float32 (eager)", 1.2),
+        ("9x9x1 m=9 float32 (compiled)", 0.9),
+        ("7x7x1 m=7 float32 (compiled cell not run, eager shown)", 1.2),
+    ]

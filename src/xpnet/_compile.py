@@ -19,7 +19,9 @@ What each ``mode`` does, per backend
 backend              ``"auto"`` (the default)     ``True``                        ``False``
 ===================  ===========================  ==============================  ===========
 jax                  ``jax.jit``                  ``jax.jit``                     eager
-torch, CPU           eager (see below)            ``torch.compile`` (inductor)    eager
+torch, CPU           eager, then                  ``torch.compile`` (inductor)    eager
+                     ``torch.compile`` once the
+                     fit is long (see below)
 torch, CUDA          eager (not measured yet)     ``torch.compile`` with          eager
                                                   ``mode="reduce-overhead"``
                                                   (CUDA-graph capture)
@@ -45,12 +47,22 @@ Why these defaults (measured on the 2-core CPU, see the README's "Compiled steps
   step at [20, 8, 1], m=128 runs 14x faster than eager op-by-op dispatch (118 µs
   against 1.7 ms); the ``lax.scan`` run of 100 steps costs 5.7 µs per step. The
   compile pays for itself within the first few hundred steps.
-* torch on CPU: ``torch.compile`` takes 10-20 s for the first call (with a warm
-  inductor cache; more on a fresh machine), the cost of tens of thousands of eager
-  steps at the course's sizes, for a steady-state gain of 0.55x (small) to 0.8x
-  (large) of the eager step time. The course's fits (a few thousand iterations)
-  end before the compile would have paid off, so ``"auto"`` stays eager; pass
-  ``True`` for long runs.
+* torch on CPU: ``torch.compile`` takes 3-10 s for the first call with a warm
+  inductor cache and 10-30 s on a fresh machine, the cost of tens of thousands of
+  eager steps at the course's sizes, for a steady-state step time of 0.5x (small)
+  to 0.9x (large) of the eager one. Whether that pays depends on how long the fit
+  runs, which only the fit knows, so ``NeuralNetwork(compile="auto")`` *tiers up*:
+  it starts eagerly, times its eager epochs (after the first, which warms up, for
+  at least :data:`AUTO_PROBE_S`), and compiles the step once the rest of the fit
+  is projected to take at least :data:`AUTO_COMPILE_AFTER_S` (300 s) eagerly: at
+  the worst measured steady-state ratio (0.9) that saves 30 s, the worst measured
+  compile cost. The course's fits (seconds) stay eager; a fit of minutes on large
+  layers compiles. ``fit`` records what ran in ``compiler_``. If the compile fails
+  (inductor needs a C++ compiler), "auto" warns and goes on eagerly, where
+  ``compile=True`` raises. Fits with dropout stay eager under "auto" (a
+  ``torch.Generator`` draw breaks the graph, so the compiled step gains little),
+  and so do :func:`compile_step`/:func:`compile_steps` with ``mode="auto"``, which
+  see no fit to time.
 * torch on CUDA: CUDA-graph capture removes the per-op launch cost, which is what
   dominates small steps on a GPU; without a GPU to measure it here, ``"auto"``
   stays eager and ``True`` captures.
@@ -66,7 +78,9 @@ Why these defaults (measured on the 2-core CPU, see the README's "Compiled steps
 from __future__ import annotations
 
 import functools
+import time
 import types
+import warnings
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -74,8 +88,12 @@ from typing import Any
 from ._backend import backend_name, get_namespace
 
 __all__ = [
+    "AUTO_COMPILE_AFTER_S",
+    "AUTO_PROBE_S",
     "COMPILE_MODES",
     "CompiledStep",
+    "TierUp",
+    "auto_compile_pays",
     "compile_step",
     "check_mode",
     "compile_steps",
@@ -95,6 +113,28 @@ TORCH_MODES: tuple[str, ...] = (
 )
 #: Every accepted ``mode=`` value besides ``True``/``False``/``None``.
 COMPILE_MODES: tuple[str, ...] = ("auto", "eager", "jit", *TORCH_MODES)
+
+
+#: ``compile="auto"`` on torch CPU compiles the step once the rest of the fit is
+#: projected to take at least this many seconds eagerly: at the worst measured
+#: steady-state compiled/eager ratio (0.9) compiling then saves at least 30 s, the
+#: worst measured ``torch.compile`` cost of a step on the 2-core CPU.
+AUTO_COMPILE_AFTER_S = 300.0
+#: ... after timing the eager epochs (the first one, a warm-up, left out) for at
+#: least this many seconds.
+AUTO_PROBE_S = 0.5
+
+
+def auto_compile_pays(elapsed_s: float, epochs_timed: int, epochs_left: int) -> bool:
+    """``compile="auto"``'s rule on torch CPU: compile once the rest of the fit, at the
+    eager pace measured so far, is projected to take at least ``AUTO_COMPILE_AFTER_S``.
+
+    ``elapsed_s`` is the time of the ``epochs_timed`` eager epochs timed so far; the
+    projection is ``elapsed_s / epochs_timed * epochs_left`` seconds.
+    """
+    if epochs_timed < 1:
+        return False
+    return elapsed_s / epochs_timed * epochs_left >= AUTO_COMPILE_AFTER_S
 
 
 def _on_cuda(device: Any) -> bool:
@@ -168,8 +208,9 @@ def resolve_compile(mode: Any, xp: Any, device: Any = None) -> tuple[str | None,
                 "measured yet; pass compile=True to capture the step"
             )
         return None, (
-            "compile='auto' on torch CPU stays eager: torch.compile costs 10-20 s, more "
-            "than a course-sized fit takes eagerly; pass compile=True for long runs"
+            "compile='auto' on torch CPU starts eagerly: torch.compile costs 10-30 s, "
+            "more than a course-sized fit takes; a fit compiles once the rest of it is "
+            f"projected to take {AUTO_COMPILE_AFTER_S:.0f} s or more eagerly"
         )
     if mode in TORCH_MODES:
         raise ValueError(
@@ -466,7 +507,9 @@ def training_steps(
     """The compiled callables :func:`xpnet.training.train` takes, for ``compile=mode``.
 
     Empty when ``mode`` resolves to eager on this backend (``train`` then builds its
-    eager steps). Otherwise ``step`` (compiled once and used for every epoch: the
+    eager steps), except for ``"auto"`` on torch CPU without dropout: ``tier_up``, a
+    :class:`TierUp` holding the compiled step that ``train`` switches to once the
+    fit is long enough. Otherwise ``step`` (compiled once and used for every epoch: the
     cost it adds at non-recording epochs is one reduction, cheaper than a second
     compilation of a step without it), and on JAX with full batches ``run``, the
     epochs between two recordings as one ``lax.scan`` (:func:`compile_steps`).
@@ -474,6 +517,11 @@ def training_steps(
     """
     compiler, _ = resolve_compile(mode, xp, device)
     if compiler is None:
+        if mode == "auto" and backend_name(xp) == "torch" and not _on_cuda(device):
+            if config.dropout:
+                return {}
+            compiled = training_steps(make_step, config, xp, mode=True, device=device)
+            return {"tier_up": TierUp(_or_eager(compiled["step"]))}
         return {}
     step = make_step(config, xp=traceable_namespace(xp))
     # dropout draws from a torch.Generator, which torch.compile cannot capture
@@ -483,3 +531,74 @@ def training_steps(
     if compiler == "jax.jit" and config.batch_size is None:
         out["run"] = compile_steps(step, xp, mode=mode, device=device, donate=False)
     return out
+
+
+def _or_eager(compiled: CompiledStep) -> CompiledStep:
+    """``compiled``, falling back to its eager step (with a ``RuntimeWarning``) when a
+    call that compiles fails: the first call, and the first with a new X shape (a
+    smaller last mini-batch), as ``dynamic=False`` compiles once per shape. What
+    ``compile="auto"`` switches to, so that a machine without inductor's C++
+    toolchain still trains; ``compile=True`` raises instead."""
+    seen: set[tuple[int, ...]] = set()
+
+    def call(params, opt_state, X, Y, lr, rng):
+        shape = tuple(X.shape)
+        if shape in seen:
+            return compiled.fn(params, opt_state, X, Y, lr, rng)
+        try:
+            out = compiled.fn(params, opt_state, X, Y, lr, rng)
+        except Exception as exc:  # noqa: BLE001 - any compiler failure, reported below
+            warnings.warn(
+                f"compile='auto': {compiled.compiler} failed ({type(exc).__name__}: "
+                f"{str(exc)[:300]}); the fit goes on eagerly. Pass compile=False to "
+                "skip the attempt, or compile=True to see the error",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            result.fn, result.compiler = compiled.step, None
+            result.reason = f"{compiled.compiler} failed: running eagerly"
+            return compiled.step(params, opt_state, X, Y, lr, rng)
+        seen.add(shape)
+        return out
+
+    result = CompiledStep(call, compiled.step, compiled.backend, compiled.compiler, compiled.reason)
+    return result
+
+
+class TierUp:
+    """``compile="auto"`` on torch CPU: start eagerly, compile once the fit is long.
+
+    Holds the compiled ``step``; :meth:`watch` starts the clock of one ``train`` call.
+    The rule is :func:`auto_compile_pays`; see this module's docstring for why.
+    """
+
+    def __init__(self, step: CompiledStep) -> None:
+        self.step = step
+
+    def watch(self, clock: Callable[[], float] = time.perf_counter) -> _TierUpClock:
+        """A clock for one ``train`` call (``clock`` reads seconds; tests pass their own)."""
+        return _TierUpClock(clock)
+
+
+class _TierUpClock:
+    """Times the eager epochs of one ``train`` call and says when to switch."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.t0: float | None = None
+        self.epochs_timed = 0
+
+    def after_epoch(self, epochs_left: int) -> bool | None:
+        """Call after each eager epoch: True (switch to ``tier_up.step`` now), False
+        (stay eager for the rest of the fit) or None (not decided yet)."""
+        now = self.clock()
+        if self.t0 is None:  # the first epoch warms up (allocations, caches): not timed
+            self.t0 = now
+            return None if epochs_left > 0 else False
+        self.epochs_timed += 1
+        elapsed = now - self.t0
+        if epochs_left == 0:
+            return False
+        if elapsed < AUTO_PROBE_S:
+            return None
+        return auto_compile_pays(elapsed, self.epochs_timed, epochs_left)

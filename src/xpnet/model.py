@@ -137,11 +137,14 @@ class NeuralNetwork:
     compile : "auto" (default), True, False, "jit" or a torch.compile mode
         Compile the training step with the backend's own compiler
         (:func:`xpnet.compile_step`). "auto": ``jax.jit`` on JAX, where full-batch
-        epochs between two recordings also run as one ``lax.scan``; eager
-        everywhere else (torch.compile costs 10-20 s on a CPU, more than a
-        course-sized fit takes eagerly). True: ``jax.jit`` on JAX, ``torch.compile`` on torch
-        (CUDA graphs on CUDA), and eager where there is nothing to compile (NumPy,
-        Dask, array_api_strict, CuPy). Results equal the eager step's to rounding.
+        epochs between two recordings also run as one ``lax.scan``. On torch CPU,
+        "auto" starts eagerly and switches to ``torch.compile`` once the rest of
+        the fit is projected to take 300 s or more eagerly (the compile costs
+        10-30 s; course-sized fits stay eager; not with dropout; a failed compile
+        warns and stays eager). Eager everywhere else. True: ``jax.jit`` on JAX,
+        ``torch.compile`` on torch (CUDA graphs on CUDA), and eager where there is
+        nothing to compile (NumPy, Dask, array_api_strict, CuPy). Results equal the
+        eager step's to rounding; ``compiler_`` says what ran.
 
     Attributes
     ----------
@@ -156,6 +159,9 @@ class NeuralNetwork:
         Completed epochs.
     t_ : int
         Optimizer steps taken (Adam's t).
+    compiler_ : str or None
+        What the last epoch of the last ``fit`` ran with: ``"jax.jit"``,
+        ``"jax.jit+scan"``, ``"torch.compile:<mode>"``, or None (eager).
     """
 
     def __init__(
@@ -469,6 +475,7 @@ class NeuralNetwork:
         self.costs_ = state.costs
         self.n_iter_ = state.epoch
         self.t_ = _steps(state.current[1])
+        self.compiler_ = state.compiler
 
     # ------------------------------------------------------------------ inference
 
@@ -687,6 +694,7 @@ def load(path: Any, *, backend: Any = None, device: Any = None) -> NeuralNetwork
     model.costs_ = list(meta["costs"])
     model.n_iter_ = meta["n_iter"]
     model.backend_ = backend_name(xp)
+    model.compiler_ = None  # nothing has run since loading
     return model
 
 

@@ -106,6 +106,7 @@ class TrainingState:
     shuffle_rng: np.random.Generator | np.random.RandomState | None = None
     epoch: int = 0  # completed epochs
     costs: list[tuple[int, float]] = field(default_factory=list)
+    compiler: str | None = None  # what the last epoch ran with: "jax.jit", ...; None: eager
 
 
 def make_gradients(
@@ -348,6 +349,7 @@ def train(
     step: Step | None = None,
     step_without_cost: Step | None = None,
     run: Step | None = None,
+    tier_up: Any = None,
     progress: Any = None,
 ) -> TrainingState:
     """Run ``num_epochs`` epochs from ``state`` (updated in place as the run goes).
@@ -357,6 +359,11 @@ def train(
     epoch, so the epochs between two cost reads are one compiled call (JAX: one
     ``lax.scan``); costs, divergence and the restored parameters are the same.
     An interrupt then leaves the parameters of the last completed run.
+
+    ``tier_up`` (``compile="auto"`` on torch CPU, a :class:`xpnet._compile.TierUp`)
+    times the eager epochs and, once the rest of the run is projected to be long,
+    switches to its compiled step for the remaining epochs (same math, so the same
+    costs to rounding). ``state.compiler`` says what the last epoch ran with.
 
     Raises
     ------
@@ -375,6 +382,8 @@ def train(
         return _train_in_runs(state, X, Y, config, num_epochs, xp=xp, run=run, progress=progress)
     step = step or make_step(config, xp=xp)
     step_without_cost = step_without_cost or make_step(config, xp=xp, with_cost=False)
+    state.compiler = getattr(step, "compiler", None)
+    clock = None if tier_up is None else tier_up.watch()
     W1 = state.current[0]["W1"]
     device, dtype = array_api_compat.device(W1), W1.dtype
     lr_cache: dict[float, Array] = {}
@@ -385,7 +394,8 @@ def train(
     # Mini-batches gather examples; from an example-per-row layout that copies whole rows.
     # A row-major X is transposed once when the copy pays back over two or more epochs.
     rows = None if b is None or lazy else examples_as_rows(X, copy=num_epochs > 1)
-    for e in range(state.epoch, state.epoch + num_epochs):
+    end = state.epoch + num_epochs
+    for e in range(state.epoch, end):
         alpha = config.alpha(e)
         lr = lr_cache.get(alpha)
         if lr is None:
@@ -415,6 +425,13 @@ def train(
         state.epoch = e + 1
         if progress is not None:
             progress.update(1)
+        if clock is not None:
+            switch = clock.after_epoch(epochs_left=end - state.epoch)
+            if switch is not None:
+                clock = None
+                if switch:
+                    step = step_without_cost = tier_up.step
+        state.compiler = getattr(step, "compiler", None)
     _check_final_parameters(state, recorder.good, num_epochs, config, xp)
     return state
 
@@ -437,6 +454,7 @@ def _train_in_runs(
     device, dtype = array_api_compat.device(W1), W1.dtype
     every = config.record_every
     recorder = _Recorder(state, config, progress)
+    state.compiler = getattr(run, "compiler", None)
     e, end = state.epoch, state.epoch + num_epochs
     while e < end:
         n = min(end, (e // every + 1) * every) - e
