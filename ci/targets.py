@@ -216,6 +216,17 @@ def _torch_auto_vs_torch_cpu(s: dict[str, Any]) -> Figures:
     return out
 
 
+def _dask_vs_numpy(m: int) -> Callable:
+    def measure(s: dict[str, Any]) -> Figures:
+        return [
+            (f"m={d['m']:,} {d['name'].split('[')[-1].rstrip(']')}", d["ratio_vs_numpy"])
+            for d in s.get("dask", [])
+            if d["m"] == m and d.get("ratio_vs_numpy")
+        ]
+
+    return measure
+
+
 def _vs_torch_cpu_largest(s: dict[str, Any]) -> Figures:
     rows = [p for p in s["peers"] if p.get("paired_numpy_vs_torch_cpu") or p["vs_torch_cpu"]]
     if not rows:
@@ -426,6 +437,13 @@ TARGETS: tuple[Target, ...] = (
         "<=",
         1.05,
         _paired("bench_fit", "paired", backend="numpy", impl="xpnet-fit"),
+    ),
+    Target(
+        "dask_vs_numpy",
+        "Dask full-batch iteration / NumPy in the same process, m=10⁶ x n_x=100",
+        "<=",
+        1.3,
+        _dask_vs_numpy(1_000_000),
     ),
     Target(
         "adam_epoch_vs_torch",

@@ -352,3 +352,18 @@ def test_torch_target_reads_what_compile_auto_runs():
         ("9x9x1 m=9 float32 (compiled)", 0.9),
         ("7x7x1 m=7 float32 (compiled cell not run, eager shown)", 1.2),
     ]
+
+
+def test_dask_target_reads_the_million_example_row():
+    """Issue 8's Dask target: the m = 10⁶ row of the Dask scaling table, as recorded."""
+    targets = _targets()
+    rows = [
+        {"m": 100_000, "name": "test_dask_scaling[vectorized-dask-m100000-nx100]",
+         "ratio_vs_numpy": 1.27},
+        {"m": 1_000_000, "name": "test_dask_scaling[vectorized-dask-m1000000-nx100]",
+         "ratio_vs_numpy": 0.98},
+        {"m": 1_000_000, "name": "test_dask_scaling[other]", "ratio_vs_numpy": None},
+    ]  # fmt: skip
+    figures = targets._dask_vs_numpy(1_000_000)({"dask": rows})
+    assert figures == [("m=1,000,000 vectorized-dask-m1000000-nx100", 0.98)]
+    assert targets._dask_vs_numpy(1_000_000)({}) == []  # a run without the Dask suite
