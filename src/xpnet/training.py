@@ -360,7 +360,7 @@ def train(
     ``lax.scan``); costs, divergence and the restored parameters are the same.
     An interrupt then leaves the parameters of the last completed run.
 
-    ``tier_up`` (``compile="auto"`` on torch CPU, a :class:`xpnet._compile.TierUp`)
+    ``tier_up`` (``compile="auto"`` on torch CPU, a ``TierUp`` of ``xpnet._compile``)
     times the eager epochs and, once the rest of the run is projected to be long,
     switches to its compiled step for the remaining epochs (same math, so the same
     costs to rounding). ``state.compiler`` says what the last epoch ran with.
