@@ -431,6 +431,8 @@ def train(
                 clock = None
                 if switch:
                     step = step_without_cost = tier_up.step
+                    if progress is not None:  # the next step compiles: seconds of silence
+                        progress.update(0, f"compiling the step ({tier_up.step.compiler})")
         state.compiler = getattr(step, "compiler", None)
     _check_final_parameters(state, recorder.good, num_epochs, config, xp)
     return state
