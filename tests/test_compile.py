@@ -414,8 +414,9 @@ def _tier_up_now(monkeypatch):
     monkeypatch.setattr(c, "AUTO_PROBE_S", 0.0)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("batch_size", [None, 5])
-def test_fit_on_torch_auto_tiers_up_and_equals_eager(monkeypatch, batch_size):
+def test_fit_on_torch_auto_tiers_up_and_equals_eager(monkeypatch, batch_size, dtype):
     """compile='auto' on torch CPU, with the threshold at 0: the first epochs run
     eagerly, then the compiled step (full batch; mini-batches of 5, 5, 5 and 1, two
     compiled shapes); costs_ and parameters equal the eager fit's, and
@@ -424,15 +425,37 @@ def test_fit_on_torch_auto_tiers_up_and_equals_eager(monkeypatch, batch_size):
     _needs("torch")
     X, Y, _ = ref.random_problem(DIMS, m=16, seed=2)
     kw = {"hidden_activation": "relu", "batch_size": batch_size, "num_iterations": 12}
-    eager, _ = _net_fit("torch", "float64", False, X, Y, **kw)
+    eager, _ = _net_fit("torch", dtype, False, X, Y, **kw)
     assert eager.compiler_ is None
-    short, _ = _net_fit("torch", "float64", "auto", X, Y, **kw)
+    short, _ = _net_fit("torch", dtype, "auto", X, Y, **kw)
     assert set(short._compiled[1]) == {"tier_up"}
     assert short.compiler_ is None  # 12 tiny epochs: far from paying for a compile
     _tier_up_now(monkeypatch)
-    net, _ = _net_fit("torch", "float64", "auto", X, Y, **kw)
+    net, _ = _net_fit("torch", dtype, "auto", X, Y, **kw)
     assert net.compiler_ == "torch.compile:default"
-    _assert_same_fit(net, eager, "float64")
+    _assert_same_fit(net, eager, dtype)
+
+
+def test_torch_auto_diverges_like_eager_after_tiering_up(monkeypatch):
+    """A too-large learning rate: the cost read at epoch 5, after the switch to the
+    compiled step at epoch 2, is non-finite; the error and the restored parameters
+    (those of epoch 0, the last finite cost) equal the eager fit's."""
+    _needs("torch")
+    X, Y, _ = ref.random_problem(DIMS, m=16, seed=2)
+    _tier_up_now(monkeypatch)
+    kw = {"learning_rate": 1e300, "hidden_activation": "relu", "num_iterations": 12}
+    results = []
+    for compile in (False, "auto"):
+        net = xpnet.NeuralNetwork([4, 5, 3, 1], record_every=5, backend="torch",
+                                  compile=compile, **kw)  # fmt: skip
+        with pytest.raises(xpnet.DivergenceError) as info:
+            net.fit(_host_to("torch", X), _host_to("torch", Y))
+        results.append((str(info.value), net))
+    (msg_eager, eager), (msg_auto, auto) = results
+    assert auto.compiler_ == "torch.compile:default"
+    assert "iteration 5" in msg_auto
+    assert msg_auto == msg_eager
+    _assert_same_fit(auto, eager, "float64")
 
 
 def test_torch_auto_with_dropout_stays_eager():
