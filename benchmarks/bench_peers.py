@@ -124,13 +124,17 @@ def _torch_step(p, device_name: str, compiled: bool = False):
 def _auto_choice(eager_step_s: float) -> dict:
     """What ``NeuralNetwork(compile="auto")`` on torch CPU runs in a fit of the default
     length at this cell, by the library's own rule (``xpnet._compile.auto_compile_pays``)
-    applied to the measured eager step time, as the fit applies it to its timed epochs."""
+    at the point where the fit applies it: after the untimed first epoch and
+    k = ceil(AUTO_PROBE_S / step) timed ones, with n - 1 - k epochs left. The compile
+    time a fit then pays is not in the step ratio (it is reported as ``compile_s``)."""
     import inspect
+    import math
 
-    from xpnet._compile import auto_compile_pays
+    from xpnet._compile import AUTO_PROBE_S, auto_compile_pays
 
     n = inspect.signature(xpnet.NeuralNetwork).parameters["num_iterations"].default
-    compiles = auto_compile_pays(eager_step_s, 1, n - 2)  # after epoch 2: 1 timed, n-2 left
+    k = max(1, math.ceil(AUTO_PROBE_S / eager_step_s))
+    compiles = k < n - 1 and auto_compile_pays(eager_step_s * k, k, n - 1 - k)
     return {"auto_fit_iterations": n, "auto_compiles": compiles}
 
 

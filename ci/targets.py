@@ -371,8 +371,8 @@ TARGETS: tuple[Target, ...] = (
     ),
     Target(
         "vs_torch_torch",
-        "xpnet step on torch backend (what compile='auto' runs in a default-length fit) / "
-        "PyTorch CPU nn step, every size measured (interleaved pairs)",
+        "xpnet step on torch backend (what compile='auto' runs in a default-length fit; "
+        "compile time excluded) / PyTorch CPU nn step, every size measured (interleaved pairs)",
         "<=",
         1.0,
         _torch_auto_vs_torch_cpu,

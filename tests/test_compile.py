@@ -466,29 +466,61 @@ def test_torch_auto_with_dropout_stays_eager():
     assert net.compiler_ is None
 
 
-def test_torch_auto_goes_on_eagerly_when_the_compile_fails(monkeypatch):
-    """A machine where torch.compile fails (inductor without its C++ toolchain):
-    'auto' warns, naming the failure and the fix, and the fit equals the eager one
-    exactly; compile=True raises the compiler's error."""
-    _needs("torch")
-    import torch
+def _compile_that_fails(when):
+    """A stand-in for torch.compile that fails as a broken setup does: at the call
+    ("construct": a Python torch.compile does not support) or when the compiled
+    function first runs ("first call": inductor without its C++ toolchain)."""
 
     def broken_compile(fn, **kwargs):
+        if when == "construct":
+            raise RuntimeError("torch.compile is not supported on this Python")
+
         def call(*args):
             raise RuntimeError("no C++ compiler found")
 
         return call
 
+    return broken_compile
+
+
+@pytest.mark.parametrize(
+    ("when", "error"),
+    [("first call", "no C\\+\\+ compiler found"),
+     ("construct", "not supported on this Python")],
+)  # fmt: skip
+def test_torch_auto_goes_on_eagerly_when_the_compile_fails(monkeypatch, when, error):
+    """A machine where torch.compile fails: 'auto' warns once, naming the failure and
+    the fix and pointing at the caller's line, and the fit equals the eager one exactly;
+    compile=True raises the compiler's error."""
+    _needs("torch")
+    import torch
+
     X, Y, _ = ref.random_problem(DIMS, m=16, seed=2)
     kw = {"hidden_activation": "relu", "num_iterations": 12}
     eager, _ = _net_fit("torch", "float64", False, X, Y, **kw)
     _tier_up_now(monkeypatch)
-    monkeypatch.setattr(torch, "compile", broken_compile)
-    with pytest.warns(RuntimeWarning, match=r"compile='auto'.*no C\+\+ compiler found.*eagerly"):
+    monkeypatch.setattr(torch, "compile", _compile_that_fails(when))
+    with pytest.warns(RuntimeWarning, match=rf"compile='auto'.*{error}.*eagerly") as record:
         net, _ = _net_fit("torch", "float64", "auto", X, Y, **kw)
+    assert len(record) == 1
+    assert record[0].filename == __file__  # _net_fit's line, not xpnet's
     assert net.compiler_ is None
     assert net.costs_ == eager.costs_
     for k in eager.params_:
         assert torch.equal(net.params_[k], eager.params_[k])
-    with pytest.raises(RuntimeError, match="no C\\+\\+ compiler found"):
+    with pytest.raises(RuntimeError, match=error):
         _net_fit("torch", "float64", True, X, Y, **kw)
+
+
+def test_torch_auto_short_fit_never_touches_the_compiler(monkeypatch):
+    """A course-sized fit under 'auto' stays eager without building the compiled step:
+    torch.compile (and the ~2 s import of its machinery) is not even called."""
+    _needs("torch")
+    import torch
+
+    calls = []
+    monkeypatch.setattr(torch, "compile", lambda fn, **kw: calls.append(fn) or fn)
+    X, Y, _ = ref.random_problem(DIMS, m=16, seed=2)
+    net, _ = _net_fit("torch", "float64", "auto", X, Y, num_iterations=12)
+    assert net.compiler_ is None
+    assert calls == []

@@ -78,6 +78,8 @@ Why these defaults (measured on the 2-core CPU, see the README's "Compiled steps
 from __future__ import annotations
 
 import functools
+import os
+import sys
 import time
 import types
 import warnings
@@ -520,8 +522,12 @@ def training_steps(
         if mode == "auto" and backend_name(xp) == "torch" and not _on_cuda(device):
             if config.dropout:
                 return {}
-            compiled = training_steps(make_step, config, xp, mode=True, device=device)
-            return {"tier_up": TierUp(_or_eager(compiled["step"]))}
+
+            def build() -> CompiledStep:  # only on the switch: importing dynamo costs ~2 s
+                step = make_step(config, xp=traceable_namespace(xp))
+                return compile_step(step, xp, mode=True, device=device, donate=False)
+
+            return {"tier_up": TierUp(_or_eager(build, make_step(config, xp=xp)))}
         return {}
     step = make_step(config, xp=traceable_namespace(xp))
     # dropout draws from a torch.Generator, which torch.compile cannot capture
@@ -533,36 +539,51 @@ def training_steps(
     return out
 
 
-def _or_eager(compiled: CompiledStep) -> CompiledStep:
-    """``compiled``, falling back to its eager step (with a ``RuntimeWarning``) when a
-    call that compiles fails: the first call, and the first with a new X shape (a
-    smaller last mini-batch), as ``dynamic=False`` compiles once per shape. What
-    ``compile="auto"`` switches to, so that a machine without inductor's C++
-    toolchain still trains; ``compile=True`` raises instead."""
-    seen: set[tuple[int, ...]] = set()
+def _or_eager(build: Callable[[], CompiledStep], eager: Step) -> CompiledStep:
+    """The step ``build()`` compiles, built at its first call, falling back to ``eager``
+    (with a ``RuntimeWarning``) when building it or a call that compiles fails: the
+    first call, and the first with new shapes or dtypes (a smaller last mini-batch, a
+    refit with other data), as ``dynamic=False`` compiles once per shape. What
+    ``compile="auto"`` switches to, so that a machine where ``torch.compile`` cannot
+    run (no C++ toolchain for inductor, a Python it does not support) still trains;
+    ``compile=True`` raises instead. ``eager`` computes the same step."""
+    compiled: list[CompiledStep] = []
+    seen: set[tuple] = set()
 
     def call(params, opt_state, X, Y, lr, rng):
-        shape = tuple(X.shape)
-        if shape in seen:
-            return compiled.fn(params, opt_state, X, Y, lr, rng)
+        key = (tuple(X.shape), X.dtype, *((k, tuple(p.shape), p.dtype) for k, p in params.items()))
+        if key in seen:
+            return compiled[0].fn(params, opt_state, X, Y, lr, rng)
         try:
-            out = compiled.fn(params, opt_state, X, Y, lr, rng)
+            if not compiled:
+                compiled.append(build())
+            out = compiled[0].fn(params, opt_state, X, Y, lr, rng)
         except Exception as exc:  # noqa: BLE001 - any compiler failure, reported below
             warnings.warn(
-                f"compile='auto': {compiled.compiler} failed ({type(exc).__name__}: "
+                f"compile='auto': {result.compiler} failed ({type(exc).__name__}: "
                 f"{str(exc)[:300]}); the fit goes on eagerly. Pass compile=False to "
                 "skip the attempt, or compile=True to see the error",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=_outside_xpnet(),
             )
-            result.fn, result.compiler = compiled.step, None
-            result.reason = f"{compiled.compiler} failed: running eagerly"
-            return compiled.step(params, opt_state, X, Y, lr, rng)
-        seen.add(shape)
+            result.fn, result.compiler = eager, None
+            result.reason = "torch.compile failed: running eagerly"
+            return eager(params, opt_state, X, Y, lr, rng)
+        seen.add(key)
         return out
 
-    result = CompiledStep(call, compiled.step, compiled.backend, compiled.compiler, compiled.reason)
+    reason = "compile='auto' on torch CPU: the fit is long enough for torch.compile to pay"
+    result = CompiledStep(call, eager, "torch", "torch.compile:default", reason)
     return result
+
+
+def _outside_xpnet() -> int:
+    """The ``stacklevel`` that makes a warning point at the first caller outside xpnet."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class TierUp:
