@@ -22,6 +22,13 @@ from xpnet import cli
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _needs_bench_extra() -> None:
+    """Running the benchmark suite needs pytest-benchmark (and the report, pandas)."""
+    why = "running benchmarks/ needs the [bench] extra: pip install -e '.[test,bench]'"
+    pytest.importorskip("pytest_benchmark", reason=why)
+    pytest.importorskip("pandas", reason=why)
+
+
 def _pytest(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     path = os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])
     env = {**os.environ, "PYTHONPATH": path}
@@ -69,6 +76,7 @@ def test_bench_refuses_an_unknown_suite():
 
 
 def test_options_choose_the_grid():
+    _needs_bench_extra()
     result = _pytest(
         "benchmarks/bench_vectorization.py", "benchmarks/bench_roofline.py", "--collect-only",
         "-q", "--xpnet-quick", "--xpnet-backends=numpy", "--xpnet-m=7,70", "--xpnet-n-x=3",
@@ -93,6 +101,7 @@ def test_a_bad_option_value_is_a_usage_error():
 
 
 def test_xpnet_report_writes_the_report_at_the_end_of_the_session(tmp_path):
+    _needs_bench_extra()
     out = tmp_path / "report"
     result = _pytest(
         "benchmarks/bench_dot.py", "-k", "vectorized", "--xpnet-quick", f"--xpnet-report={out}",
