@@ -123,19 +123,23 @@ def _torch_step(p, device_name: str, compiled: bool = False):
 
 def _auto_choice(eager_step_s: float) -> dict:
     """What ``NeuralNetwork(compile="auto")`` on torch CPU runs in a fit of the default
-    length at this cell, by the library's own rule (``xpnet._compile.auto_compile_pays``)
-    at the point where the fit applies it: after the untimed first epoch and
-    k = ceil(AUTO_PROBE_S / step) timed ones, with n - 1 - k epochs left. The compile
-    time a fit then pays is not in the step ratio (it is reported as ``compile_s``)."""
+    length at this cell: the fit's own clock (``xpnet._compile.TierUp.watch``) fed
+    epochs of the measured eager step time, until it decides. The compile time a fit
+    then pays is not in the step ratio (it is reported as ``compile_s``)."""
     import inspect
-    import math
 
-    from xpnet._compile import AUTO_PROBE_S, auto_compile_pays
+    from xpnet._compile import TierUp
 
     n = inspect.signature(xpnet.NeuralNetwork).parameters["num_iterations"].default
-    k = max(1, math.ceil(AUTO_PROBE_S / eager_step_s))
-    compiles = k < n - 1 and auto_compile_pays(eager_step_s * k, k, n - 1 - k)
-    return {"auto_fit_iterations": n, "auto_compiles": compiles}
+    now = [0.0]
+    clock = TierUp(step=None).watch(clock=lambda: now[0])
+    compiles = None
+    for done in range(1, n + 1):
+        now[0] += eager_step_s
+        compiles = clock.after_epoch(epochs_left=n - done)
+        if compiles is not None:
+            break
+    return {"auto_fit_iterations": n, "auto_compiles": bool(compiles)}
 
 
 def _sklearn_fit(p, k: int):
