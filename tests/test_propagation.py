@@ -132,6 +132,22 @@ def test_impls_agree_with_vectorized(xp, device, impl, l2):
         xpx.testing.assert_close(g_i[k], g_v[k], rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("shapes", [((5, 1), (1, 7)), ((1, 1), (1, 3)), ((3, 2), (2, 4))])
+def test_matmul_takes_outer_products_as_broadcast_products_with_the_same_numbers(
+    xp, device, shapes
+):
+    """The kernels' _matmul computes an inner dimension of 1 (dA[L-1] = W[L]ᵀ dZ[L] with
+    one output unit) as a broadcast product, which is faster on OpenBLAS: each entry is
+    one product either way, so the result equals ``@`` bit for bit."""
+    from xpnet.propagation import _matmul
+
+    rng = np.random.default_rng(0)
+    a, b = (xp.asarray(rng.standard_normal(s), device=device) for s in shapes)
+    out = _matmul(a, b)
+    assert_on(out, xp, device)
+    xpx.testing.assert_close(out, a @ b, rtol=0, atol=0)
+
+
 def test_update_is_functional_and_follows_backend(xp, device):
     X, Y, params = ref.random_problem([3, 2, 1], m=4)
     pb = _on(xp, device, params)

@@ -49,9 +49,21 @@ Array = Any
 # --------------------------------------------------------------------------- kernels
 
 
+def _matmul(a: Array, b: Array) -> Array:
+    """a @ b; an outer product (inner dimension 1) as the broadcast product a * b.
+
+    The two give the same numbers (each entry is one product, no sum), but OpenBLAS's
+    GEMM with an inner dimension of 1 is 2-4x slower than NumPy's broadcast multiply
+    (194 us against 54 us for (128, 1) @ (1, 1024) in float32 on the 2-core CPU; the
+    same time on torch). It is the backward step's dA[L-1] = W[L]ᵀ dZ[L] of every
+    network with one output unit, dW[l] at m = 1, and Z[1] for one input feature.
+    """
+    return a * b if a.shape[-1] == 1 else a @ b
+
+
 def linear_forward_kernel(A_prev: Array, W: Array, b: Array) -> Array:
     """Z[l] = W[l] A[l-1] + b[l]: (n[l], m); b[l] broadcasts over the m columns."""
-    return W @ A_prev + b  # the standard's __matmul__: no wrapper call per layer
+    return _matmul(W, A_prev) + b
 
 
 def forward_vectorized(
@@ -102,11 +114,11 @@ def linear_backward_kernel(
     db[l] = (1/m) Σ_i dZ[l](i)                   (n[l], 1)
     dA[l-1] = W[l]ᵀ dZ[l]                        (n[l-1], m), None unless ``need_dA``
     """
-    dW = (dZ @ cache.A_prev.T) / m
+    dW = _matmul(dZ, cache.A_prev.T) / m
     if l2:
         dW = dW + l2_gradient(cache.W, m, l2)
     db = xp.sum(dZ, axis=1, keepdims=True) / m
-    dA_prev = cache.W.T @ dZ if need_dA else None
+    dA_prev = _matmul(cache.W.T, dZ) if need_dA else None
     return dA_prev, dW, db
 
 
