@@ -587,3 +587,22 @@ def test_finite_check_survives_an_overflowing_sum_and_still_finds_nan(xp, device
     big[1, 2] = np.nan
     with pytest.raises(ValueError, match="X contains 1 NaN or infinite"):
         check_finite({"X": xp.asarray(big, dtype=xp.float32, device=device)}, xp)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("shape", [(1, 5), (4, 1), (7, 13), (130, 257)])
+def test_finite_check_finds_one_bad_value_anywhere(xp, device, shape, order):
+    """A matrix is summed as a BLAS product with ones (the fast path): a single NaN, +inf
+    or -inf at any position, in either memory order and across the BLAS kernels' block
+    tails, still makes that sum non-finite and the check raise."""
+    from xpnet._validation import check_finite
+
+    rng = np.random.default_rng(0)
+    clean = rng.standard_normal(shape).astype(np.float32)
+    check_finite({"X": xp.asarray(clean, device=device)}, xp)
+    for bad in (np.nan, np.inf, -np.inf):
+        for _ in range(8):
+            a = np.array(clean, order=order)
+            a[rng.integers(shape[0]), rng.integers(shape[1])] = bad
+            with pytest.raises(ValueError, match="X contains 1 NaN or infinite"):
+                check_finite({"X": xp.asarray(a, device=device)}, xp)

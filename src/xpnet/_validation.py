@@ -282,14 +282,21 @@ def check_finite(arrays: Mapping[str, Array], xp: ModuleType) -> None:
 
     A finite sum proves the array finite (NaN and inf propagate through a sum) in one
     pass with no boolean temporary: 7 ms instead of 187 ms for isfinite-then-all on a
-    60,000 x 784 float32 torch tensor (2-core CPU). Only when the sum is not finite,
-    which a finite array can also reach by overflow, are the elements checked one by one.
-    Integer and boolean arrays are finite by construction and are not read.
+    60,000 x 784 float32 torch tensor (2-core CPU). A matrix is summed as its product
+    with a vector of ones, which the BLAS reads on every core: 8.3 ms instead of
+    24.7 ms for NumPy's single-threaded ``sum`` of that matrix, checked on every
+    ``partial_fit``. Only when the sum is not finite, which a finite array can also
+    reach by overflow, are the elements checked one by one. Integer and boolean arrays
+    are finite by construction and are not read.
     """
     for name, a in arrays.items():
         if not xp.isdtype(a.dtype, ("real floating", "complex floating")):
             continue
-        if bool(xp.isfinite(xp.sum(a))):
+        if a.ndim == 2 and a.shape[1] > 1:
+            total = xp.sum(a @ xp.ones((a.shape[1],), dtype=a.dtype, device=device_of(a)))
+        else:
+            total = xp.sum(a)
+        if bool(xp.isfinite(total)):
             continue
         if not bool(xp.all(xp.isfinite(a))):
             bad = int(xp.sum(xp.astype(~xp.isfinite(a), xp.int64)))
