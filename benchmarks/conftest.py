@@ -84,9 +84,15 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "xpnet_not_in_grid: placeholder of an empty grid")
     report = config.getoption("xpnet_report")
-    if report is not None and not config.getoption("benchmark_json", None):
+    if report is not None:
         report.mkdir(parents=True, exist_ok=True)
-        config.option.benchmark_json = report / "raw.json"  # read by pytest-benchmark after us
+        if not config.getoption("benchmark_json", None):
+            config.option.benchmark_json = report / "raw.json"  # read by pytest-benchmark after us
+    json_path = config.getoption("benchmark_json", None)
+    if isinstance(json_path, (str, os.PathLike)):
+        # pytest-benchmark opens the file only after the whole run, and fails there
+        # (FileNotFoundError) if its folder is missing: create it before anything runs.
+        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(scope="session")
