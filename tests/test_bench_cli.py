@@ -118,6 +118,21 @@ def test_xpnet_report_writes_the_report_at_the_end_of_the_session(tmp_path):
     assert "Grid: **quick**" in md and "## The lecture's dot product" in md
 
 
+def test_benchmark_json_into_a_folder_that_does_not_exist_yet(tmp_path):
+    """pytest-benchmark writes --benchmark-json only after the whole run; the suite's
+    conftest creates its folder first, so a long run's results are not lost at the end
+    (bench_dask.py --benchmark-json=B/raw.json with no B failed there)."""
+    _needs_bench_extra()
+    target = tmp_path / "not" / "yet" / "raw.json"
+    result = _pytest(
+        "benchmarks/bench_dot.py", "-k", "vectorized", "--xpnet-quick",
+        f"--benchmark-json={target}", "--benchmark-max-time=0.001", "--benchmark-min-rounds=1",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    raw = json.loads(target.read_text())
+    assert [b["name"] for b in raw["benchmarks"]] == ["test_dot[numpy-vectorized]"]
+
+
 def _ab(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(ROOT / "ci" / "ab_kernels.py"), *args],
