@@ -148,6 +148,21 @@ def test_matmul_takes_outer_products_as_broadcast_products_with_the_same_numbers
     xpx.testing.assert_close(out, a @ b, rtol=0, atol=0)
 
 
+def test_matmul_refuses_what_matmul_refuses(xp, device):
+    """(3, 1) and (3, 4) would broadcast; as a product of matrices they do not match,
+    so _matmul raises as ``@`` does instead of returning a (3, 4) array (on Dask both
+    raise when computed)."""
+    from xpnet._backend import to_numpy
+    from xpnet.propagation import _matmul
+
+    a = xp.ones((3, 1), dtype=xp.float64, device=device)
+    b = xp.ones((3, 4), dtype=xp.float64, device=device)
+    with pytest.raises(Exception) as expected:
+        to_numpy(a @ b)
+    with pytest.raises(expected.type):
+        to_numpy(_matmul(a, b))
+
+
 def test_update_is_functional_and_follows_backend(xp, device):
     X, Y, params = ref.random_problem([3, 2, 1], m=4)
     pb = _on(xp, device, params)

@@ -57,8 +57,10 @@ def _matmul(a: Array, b: Array) -> Array:
     (194 us against 54 us for (128, 1) @ (1, 1024) in float32 on the 2-core CPU; the
     same time on torch). It is the backward step's dA[L-1] = W[L]ᵀ dZ[L] of every
     network with one output unit, dW[l] at m = 1, and Z[1] for one input feature.
+    Both inner dimensions must be 1: shapes that ``@`` refuses, say (n, 1) and (n, m),
+    still go to ``@`` and raise there rather than broadcast.
     """
-    return a * b if a.shape[-1] == 1 else a @ b
+    return a * b if a.shape[-1] == 1 and b.shape[0] == 1 else a @ b
 
 
 def linear_forward_kernel(A_prev: Array, W: Array, b: Array) -> Array:
