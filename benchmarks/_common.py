@@ -25,6 +25,7 @@ import pytest
 
 import xpnet
 from xpnet._backend import BackendUnavailableError, synchronize, to_backend
+from xpnet._native import native_activations
 from xpnet._testing import Backend as BackendId
 from xpnet.activations import get_activation
 from xpnet.datasets import make_synthetic
@@ -280,6 +281,8 @@ def make_step(p: Problem, impl: str = "vectorized") -> Callable[[], Any]:
     resolved once (the unchecked kernels). It synchronizes the device before returning."""
     fwd, bwd = IMPLS[impl]
     X, Y, params, acts, xp = p.X, p.Y, p.params, p.acts, p.xp
+    if impl == "vectorized":  # as fit's step: torch's own activation kernels on torch
+        acts = native_activations(acts, xp)
     sync = sync_for(p.backend.name)
     output = acts[-1].name
 

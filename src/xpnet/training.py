@@ -40,6 +40,7 @@ import numpy as np
 
 from ._backend import examples_as_rows, get_namespace, is_lazy, take_rows
 from ._dask import materialize_to_host, sum_over_blocks, to_single_chunks
+from ._native import native_activations
 from ._random import block_generator, draw_seed, dropout_masks, epoch_permutation
 from .activations import Activation
 from .losses import l2_gradient, l2_penalty
@@ -115,6 +116,8 @@ def make_gradients(
     """Steps 1-3 of :func:`make_step`: ``gradients(params, X, Y, rng) -> (grads, J, rng)``."""
     forward, backward = IMPLS[config.impl]
     acts, l2, keep = list(config.activations), config.l2, config.keep_probs
+    if config.impl == "vectorized":
+        acts = native_activations(acts, xp)  # the backend's own kernels, same math
     output = acts[-1].name
     dropout = config.dropout
 
@@ -156,7 +159,10 @@ def make_step(
     4. params, opt_state = the optimizer's update with learning rate ``lr``.
 
     The kernels are looked up in :data:`xpnet.propagation.IMPLS` now, so the step
-    uses the implementation ``config.impl`` names at the time it is built.
+    uses the implementation ``config.impl`` names at the time it is built. With
+    ``impl="vectorized"`` on torch the activations run on torch's own one-pass
+    kernels (``torch.relu``, ``threshold_backward``, ...; the same formulas, see
+    :mod:`xpnet._native`).
     """
     gradients = make_gradients(config, xp=xp, with_cost=with_cost, like=like)
     update = _optimizer(config, xp)
