@@ -15,9 +15,7 @@ from xpnet._native import native_activations
 from xpnet.activations import ACTIVATIONS, leaky_relu
 
 # zeros of both signs, values next to 0, the sigmoid's saturated ends, ordinary values
-Z = np.array(
-    [[-1e4, -40.0, -3.0, -0.5, -1e-30, -0.0, 0.0, 1e-30, 0.25, 2.0, 40.0, 1e4]]
-)
+Z = np.array([[-1e4, -40.0, -3.0, -0.5, -1e-30, -0.0, 0.0, 1e-30, 0.25, 2.0, 40.0, 1e4]])
 HIDDEN = [ACTIVATIONS[n] for n in sorted(ACTIVATIONS)] + [leaky_relu(0.2)]
 EXACT = {"relu", "leaky_relu", "linear"}
 

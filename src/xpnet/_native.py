@@ -104,5 +104,7 @@ def native_activations(activations: Sequence[Activation], xp: Any) -> list[Activ
     out = []
     for act in activations:
         native = kernels.get(act.name)
-        out.append(act if native is None else dataclasses.replace(act, fn=native[0], fused=native[1]))
+        if native is not None:
+            act = dataclasses.replace(act, fn=native[0], fused=native[1])
+        out.append(act)
     return out
