@@ -15,7 +15,9 @@ the standard leaves out:
 
 How training lays out and schedules Dask arrays (chunking along m, persisting,
 lazy checks, computing each step) is policy, not array placement: it lives in
-:mod:`xpnet._dask`.
+:mod:`xpnet._dask`. The rest of the backend layer sits beside this module, one
+concern each: compilers in :mod:`xpnet._compile`, random generators in
+:mod:`xpnet._random`, the backends' own activation kernels in :mod:`xpnet._native`.
 """
 
 from __future__ import annotations
