@@ -281,8 +281,7 @@ def make_step(p: Problem, impl: str = "vectorized") -> Callable[[], Any]:
     resolved once (the unchecked kernels). It synchronizes the device before returning."""
     fwd, bwd = IMPLS[impl]
     X, Y, params, acts, xp = p.X, p.Y, p.params, p.acts, p.xp
-    if impl == "vectorized":  # as fit's step: torch's own activation kernels on torch
-        acts = native_activations(acts, xp)
+    acts = native_activations(acts, xp, impl=impl)  # as fit's step (torch's own kernels)
     sync = sync_for(p.backend.name)
     output = acts[-1].name
 

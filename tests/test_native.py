@@ -60,8 +60,12 @@ def test_native_relu_keeps_nan(xp, device):
 
 
 def test_which_backends_get_native_kernels(xp):
-    """torch (CPU or CUDA) gets its own kernels; every other backend keeps the Array API
-    functions unchanged (the same objects)."""
+    """torch (CPU or CUDA) gets its own kernels for the vectorized step; every other
+    backend, and the loop forms everywhere, keep the Array API functions unchanged (the
+    same objects)."""
+    for impl in ("loops", "per_example"):
+        kept = native_activations(HIDDEN, xp, impl=impl)
+        assert len(kept) == len(HIDDEN) and all(n is a for n, a in zip(kept, HIDDEN, strict=True))
     got = native_activations(HIDDEN, xp)
     is_torch = array_api_compat.is_torch_namespace(xp)
     for act, new in zip(HIDDEN, got, strict=True):

@@ -93,12 +93,15 @@ def _torch_kernels() -> dict[str, tuple[Callable[..., Any], Callable[..., Any]]]
     }
 
 
-def native_activations(activations: Sequence[Activation], xp: Any) -> list[Activation]:
+def native_activations(
+    activations: Sequence[Activation], xp: Any, *, impl: str = "vectorized"
+) -> list[Activation]:
     """``activations`` with the backend's own kernels for g and the backward step dZ,
-    where ``xp``'s backend has faster ones (torch, CPU or CUDA); otherwise the same
-    activations. The replacements keep each activation's name and parameters, so
-    ``to_spec`` and saving are unchanged."""
-    if not array_api_compat.is_torch_namespace(xp):
+    where ``xp``'s backend has faster ones (torch, CPU or CUDA) and ``impl`` is
+    ``"vectorized"``; otherwise the same activations (the loop forms apply g to
+    scalars, as the course writes them). The replacements keep each activation's name
+    and parameters, so ``to_spec`` and saving are unchanged."""
+    if impl != "vectorized" or not array_api_compat.is_torch_namespace(xp):
         return list(activations)
     kernels = _torch_kernels()
     out = []

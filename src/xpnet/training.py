@@ -115,9 +115,8 @@ def make_gradients(
 ) -> Callable[..., tuple[dict[str, Array], Any, Any]]:
     """Steps 1-3 of :func:`make_step`: ``gradients(params, X, Y, rng) -> (grads, J, rng)``."""
     forward, backward = IMPLS[config.impl]
-    acts, l2, keep = list(config.activations), config.l2, config.keep_probs
-    if config.impl == "vectorized":
-        acts = native_activations(acts, xp)  # the backend's own kernels, same math
+    acts = native_activations(config.activations, xp, impl=config.impl)  # torch: its own kernels
+    l2, keep = config.l2, config.keep_probs
     output = acts[-1].name
     dropout = config.dropout
 
