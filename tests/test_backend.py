@@ -99,3 +99,60 @@ def test_jax_unknown_device_is_a_clear_error():
     pytest.importorskip("jax")
     with pytest.raises(xpnet.BackendUnavailableError, match="no such device"):
         xpnet.to_backend([1.0], "jax", device="cpu:7")
+
+
+# --------------------------------------------------------------------------- torch autograd
+
+
+def test_fit_on_a_torch_X_that_requires_grad_records_no_autograd_graph():
+    """xpnet computes its own gradients: a fit over an X (or from parameters) that
+    requires grad must not have autograd record the run (the graph would keep every
+    step alive), and it trains exactly as on a plain X."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    X = torch.from_numpy(rng.standard_normal((3, 40)))
+    Y = torch.from_numpy((rng.random((1, 40)) < 0.5).astype(np.float64))
+    kw = dict(num_iterations=20, record_every=5, seed=0, backend="torch")
+    plain = xpnet.NeuralNetwork([3, 4, 1], **kw).fit(X, Y)
+    tracked = xpnet.NeuralNetwork([3, 4, 1], **kw).fit(X.clone().requires_grad_(True), Y)
+    for k, p in tracked.params_.items():
+        assert not p.requires_grad and p.grad_fn is None, k
+        assert torch.equal(p, plain.params_[k]), k
+    assert tracked.costs_ == plain.costs_
+
+    layer1, layer2 = torch.nn.Linear(3, 4).double(), torch.nn.Linear(4, 1).double()
+    given = {"W1": layer1.weight, "b1": layer1.bias[:, None], "W2": layer2.weight,
+             "b2": layer2.bias[:, None]}  # fmt: skip
+    before = {k: p.detach().clone() for k, p in given.items()}
+    net = xpnet.NeuralNetwork.from_params(given, num_iterations=5)
+    assert not any(p.requires_grad for p in net.params_.values())
+    net.partial_fit(X, Y)
+    assert not any(p.requires_grad for p in net.params_.values())
+    for k, p in given.items():  # the user's tensors are read, never written
+        assert torch.equal(p.detach(), before[k]), k
+
+
+@pytest.mark.parametrize("hidden", ["relu", "leaky_relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+def test_backward_matches_torch_autograd_through_the_functional_api(hidden, output):
+    """The functional API keeps torch's autograd graph (only training detaches), so
+    autograd of xpnet's own forward and cost checks xpnet's hand-written backward."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    C = 1 if output == "sigmoid" else 3
+    dims, m, l2 = [4, 5, 3, C], 7, 0.3
+    params = {}
+    for l in range(1, len(dims)):
+        params[f"W{l}"] = torch.tensor(rng.standard_normal((dims[l], dims[l - 1])),
+                                       requires_grad=True)  # fmt: skip
+        params[f"b{l}"] = torch.tensor(rng.standard_normal((dims[l], 1)), requires_grad=True)
+    X = torch.tensor(rng.standard_normal((dims[0], m)))
+    labels = rng.integers(0, max(C, 2), m)
+    Y = torch.tensor(labels[None, :] if C == 1 else np.eye(C)[:, labels], dtype=torch.float64)
+    acts = [hidden, hidden, output]
+    AL, caches = xpnet.forward(X, params, acts)
+    J = xpnet.cost(AL, Y, params, l2, logits=caches[-1].Z)
+    J.backward()
+    grads = xpnet.backward(AL.detach(), Y, caches, l2)
+    for k, p in params.items():
+        torch.testing.assert_close(grads[f"d{k}"].detach(), p.grad, rtol=1e-10, atol=1e-12)

@@ -34,6 +34,7 @@ __all__ = [
     "BackendUnavailableError",
     "backend_name",
     "check_same_namespace_and_device",
+    "detached",
     "device_of",
     "examples_as_rows",
     "get_namespace",
@@ -347,6 +348,20 @@ def to_backend(x: Any, xp: ModuleType, *, device: Any = None, dtype: Any = None)
         arr = da.from_array(x, chunks=chunks)
         return arr if dtype is None else xp.astype(arr, dtype)
     return xp.asarray(x, dtype=dtype, device=device)
+
+
+def detached(x: Any) -> Any:
+    """``x`` without autograd history: a torch tensor that requires grad comes back
+    detached (the same storage); any other array as it is.
+
+    A model computes its own gradients and never asks torch's autograd for them. A
+    fit over an X, or from parameters, that require grad (an ``nn.Parameter``, say)
+    would otherwise have autograd record every step: each update's result keeps the
+    whole training history alive in its graph, so memory grows with the epochs.
+    """
+    if array_api_compat.is_torch_array(x) and x.requires_grad:
+        return x.detach()
+    return x
 
 
 def to_numpy(x: Any) -> np.ndarray:

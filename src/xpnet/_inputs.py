@@ -9,7 +9,8 @@
 2. check its shape against the network (metadata only);
 3. give a Dask array the layout training needs (:func:`xpnet._dask.chunk_examples`);
 4. cast it to the model's floating dtype (integer and boolean X by value);
-5. for training, persist Dask data on the cluster (:func:`xpnet._dask.persist_examples`);
+5. for training, detach a torch X (and always Y) from autograd, and persist Dask data on
+   the cluster (:func:`xpnet._dask.persist_examples`);
 6. check its values: NaN/inf (and labels for Y), one reduction each, eagerly; for a
    prediction on Dask, lazily, inside the graph.
 
@@ -30,6 +31,7 @@ import array_api_compat
 from . import _validation as v
 from ._backend import (
     check_same_namespace_and_device,
+    detached,
     device_of,
     get_namespace,
     is_lazy,
@@ -89,8 +91,10 @@ def prepare_X(
     arg: str = "X",
 ) -> Array:
     """X (n_x, m) on ``at``: placed, shape-checked, Dask-chunked along m, cast, and (with
-    ``values``) checked for NaN/inf; for ``training`` a Dask X is persisted on the
-    cluster first and checked eagerly, otherwise the check stays lazy in its graph."""
+    ``values``) checked for NaN/inf; for ``training`` a torch X is detached from autograd
+    (:func:`xpnet._backend.detached`) and a Dask X is persisted on the cluster first and
+    checked eagerly, otherwise the check stays lazy in its graph. A prediction keeps a
+    torch X's autograd graph, so a user can differentiate through it."""
     if not array_api_compat.is_array_api_obj(X) and not hasattr(X, "__len__"):
         raise TypeError(f"{arg} must be an array of shape (n_x, m), got {type(X).__name__}")
     X = to_backend(X, at.xp, device=at.device)
@@ -101,6 +105,7 @@ def prepare_X(
     if is_lazy(at.xp) and not training:
         return lazy_check_finite(X, arg=arg)
     if training:
+        X = detached(X)  # a torch X that requires grad: autograd would record the fit
         (X,) = persist_examples(X)
     v.check_finite({arg: X}, at.xp)
     return X
@@ -110,7 +115,7 @@ def prepare_Y(Y: Any, at: Placement, m: int, C: int, *, like: Any = None) -> Arr
     """Labels on ``at``: (1, m) 0/1 labels for one sigmoid unit; for C >= 2 classes,
     integers 0..C-1 (1, m) or one-hot (C, m), returned one-hot. A Dask Y takes the
     m-chunks of ``like`` (X, or predictions) and is persisted beside it."""
-    Y = to_backend(Y, at.xp, device=at.device)
+    Y = detached(to_backend(Y, at.xp, device=at.device))
     v.check_Y(Y, m, C=C)
     if like is not None:
         Y = align_examples_chunks(Y, like)

@@ -13,6 +13,7 @@ import numpy as np
 from . import _validation as v
 from ._backend import (
     backend_name,
+    detached,
     get_namespace,
     namespace_of,
     resolve_device,
@@ -276,7 +277,8 @@ class NeuralNetwork:
         ``backend``/``device`` (default: their own library and device). Other
         keyword arguments are the constructor's, used by a later ``fit`` with
         ``warm_start=True`` or ``partial_fit`` (the optimizer state then starts at
-        zero).
+        zero). Torch tensors that require grad (``nn.Parameter``) are used detached:
+        the model computes its own gradients and never extends their autograd graph.
         """
         L = v.check_params(params)
         dims = [int(params["W1"].shape[1])] + [
@@ -299,7 +301,10 @@ class NeuralNetwork:
         )
         at = model._placement({"W1": first} if _is_array(first) else {})
         xp = at.xp
-        placed = {k: to_backend(p, xp, device=at.device, dtype=at.dtype) for k, p in params.items()}
+        placed = {  # detached: torch nn.Parameters would make autograd record every fit
+            k: detached(to_backend(p, xp, device=at.device, dtype=at.dtype))
+            for k, p in params.items()
+        }
         v.check_params(placed, dims)
         v.check_finite(placed, xp)
         model.params_ = placed
