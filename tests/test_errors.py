@@ -532,7 +532,8 @@ def test_learning_rate_of_wrong_type():
 
 @pytest.mark.parametrize("n", [0, -3])
 def test_non_positive_num_iterations(n):
-    with raises(ValueError, "num_iterations must be positive", str(n)):
+    with raises(ValueError, "num_iterations must be positive", str(n), "an integer >= 1",
+                "e.g. num_iterations=2500"):  # fmt: skip
         model(num_iterations=n)
 
 

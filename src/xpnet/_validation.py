@@ -32,8 +32,9 @@ def check_name(arg: str, value: Any, valid: Sequence[str]) -> str:
     return value
 
 
-def check_positive(arg: str, value: Any, *, integer: bool = False) -> Any:
-    """A strictly positive number (an int when ``integer``)."""
+def check_positive(arg: str, value: Any, *, integer: bool = False, example: Any = None) -> Any:
+    """A strictly positive number (an int when ``integer``); ``example`` is a typical
+    value, named in the error (default: 100 for an integer, 0.01 otherwise)."""
     kind = Integral if integer else Real
     if isinstance(value, bool) or not isinstance(value, kind):
         raise TypeError(
@@ -41,7 +42,11 @@ def check_positive(arg: str, value: Any, *, integer: bool = False) -> Any:
             f"got {value!r} of type {type(value).__name__}"
         )
     if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"{arg} must be positive and finite, got {value!r}; e.g. {arg}=0.01")
+        if example is None:
+            example = 100 if integer else 0.01
+        expected = "an integer >= 1" if integer else "a finite number > 0"
+        raise ValueError(f"{arg} must be positive and finite, got {value!r}; expected "
+                         f"{expected}, e.g. {arg}={example!r}")  # fmt: skip
     return value
 
 

@@ -77,7 +77,7 @@ def gradient_check(
         The relative difference; see the module docstring for its thresholds.
     """
     v.check_name("impl", impl, tuple(IMPLS))
-    v.check_positive("epsilon", epsilon)
+    v.check_positive("epsilon", epsilon, example=1e-7)
     l2 = v.check_nonnegative("l2", l2)
     xp, device = check_same_namespace_and_device({"X": X, "Y": Y, **params})
     L = v.check_params(params)

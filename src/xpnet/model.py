@@ -206,7 +206,9 @@ class NeuralNetwork:
         )
         v.check_output_units(self.output_activation, self.layer_dims[-1])
         self.learning_rate = v.check_positive("learning_rate", learning_rate)
-        self.num_iterations = v.check_positive("num_iterations", num_iterations, integer=True)
+        self.num_iterations = v.check_positive(
+            "num_iterations", num_iterations, integer=True, example=2500
+        )
         self.init = v.check_name("init", init, INITS)
         self.init_scale = v.check_positive("init_scale", init_scale)
         if not (
@@ -224,9 +226,9 @@ class NeuralNetwork:
         self.beta = v.check_unit_interval("beta", beta, low_open=False, high_open=True)
         self.beta1 = v.check_unit_interval("beta1", beta1, low_open=False, high_open=True)
         self.beta2 = v.check_unit_interval("beta2", beta2, low_open=False, high_open=True)
-        self.epsilon = v.check_positive("epsilon", epsilon)
+        self.epsilon = v.check_positive("epsilon", epsilon, example=1e-8)
         if batch_size is not None:
-            v.check_positive("batch_size", batch_size, integer=True)
+            v.check_positive("batch_size", batch_size, integer=True, example=64)
         self.batch_size = batch_size
         if shuffle not in (True, False, "course"):
             raise ValueError(
@@ -237,8 +239,10 @@ class NeuralNetwork:
         if not (learning_rate_decay is None or callable(learning_rate_decay)):
             v.check_name("learning_rate_decay", learning_rate_decay, SCHEDULES)
         self.learning_rate_decay = learning_rate_decay
-        self.decay_rate = v.check_positive("decay_rate", decay_rate)
-        self.time_interval = v.check_positive("time_interval", time_interval, integer=True)
+        self.decay_rate = v.check_positive("decay_rate", decay_rate, example=1.0)
+        self.time_interval = v.check_positive(
+            "time_interval", time_interval, integer=True, example=1000
+        )
         self.keep_prob = keep_prob
         self.keep_probs = v.check_keep_prob(keep_prob, len(self.layer_dims) - 2)
         self.warm_start = bool(warm_start)
