@@ -572,6 +572,43 @@ def test_saved_optimizer_state_continues_after_loading(tmp_path):
     assert back.costs_ == whole.costs_
 
 
+def test_a_loaded_model_continues_its_shuffles_and_dropout_masks(xp, backend, device, tmp_path):
+    """shuffle=True and dropout draw from generators that advance over the run; the file
+    keeps where they had got to, so fit, save, load, partial_fit gives the run that
+    never stopped, bit for bit, on every backend (the generators restart from the seed
+    otherwise: the epoch after loading would reuse epoch 0's shuffle)."""
+    X, Y = moons(m=100)
+    kw = dict(optimizer="adam", batch_size=32, keep_prob=0.8, record_every=1, seed=3,
+              learning_rate=0.01, backend=backend.library, device=device)  # fmt: skip
+    X, Y = (xp.asarray(a, device=device) for a in (X, Y))
+    whole = xpnet.NeuralNetwork([2, 6, 1], num_iterations=5, **kw).fit(X, Y)
+    net = xpnet.NeuralNetwork([2, 6, 1], num_iterations=3, **kw).fit(X, Y)
+    net.save(tmp_path / "run.npz")
+    back = xpnet.load(tmp_path / "run.npz", backend=backend.library, device=device)
+    back.partial_fit(X, Y)
+    back.partial_fit(X, Y)
+    assert back.costs_ == whole.costs_ and back.n_iter_ == 5
+    for k in whole.params_:
+        np.testing.assert_array_equal(xpnet.to_numpy(back.params_[k]),
+                                      xpnet.to_numpy(whole.params_[k]))  # fmt: skip
+
+
+def test_generator_states_from_a_file_go_only_where_they_apply(tmp_path):
+    """A NumPy run's dropout stream cannot drive torch's generator: loaded on torch, the
+    shuffles continue (host generator) and the masks start a new stream."""
+    torch = pytest.importorskip("torch")
+    X, Y = moons(m=60)
+    net = xpnet.NeuralNetwork([2, 4, 1], batch_size=16, keep_prob=0.5, num_iterations=2,
+                              record_every=1).fit(X, Y)  # fmt: skip
+    net.save(tmp_path / "m.npz")
+    back = xpnet.load(tmp_path / "m.npz", backend="torch")
+    dropout, shuffle = back._rngs
+    assert isinstance(dropout, torch.Generator)
+    assert shuffle.bit_generator.state == net._rngs[1].bit_generator.state
+    back.partial_fit(X, Y)  # trains on torch with the new stream
+    assert back.n_iter_ == 3
+
+
 def test_callable_decay_cannot_be_saved(tmp_path):
     X, Y = moons(m=20)
     net = _adam(num_iterations=1, learning_rate_decay=lambda a, e: a).fit(X, Y)

@@ -227,6 +227,11 @@ def test_newer_format_version(saved):
         (lambda m, a: m.update(hidden_activation="swish"), "'swish' is not known"),
         (lambda m, a: m["hyperparameters"].update(learning_rate=-1), "learning_rate"),
         (lambda m, a: m["hyperparameters"].update(exec="import os"), "unknown hyperparameters"),
+        (  # a generator named by the file is looked up in a fixed list, never called by name
+            lambda m, a: m["rng"]["shuffle"]["state"].update(bit_generator="seed"),
+            "unknown bit generator 'seed'",
+        ),
+        (lambda m, a: m["rng"]["shuffle"].update(state={"x": 1}), "generator states are invalid"),
     ],
 )
 def test_incompatible_contents(saved, edit, fragment):

@@ -29,6 +29,7 @@ gives reproducible runs on one backend; the dropout masks of two backends differ
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -44,7 +45,9 @@ __all__ = [
     "draw_seed",
     "dropout_masks",
     "epoch_permutation",
+    "generator_state",
     "make_dropout_rng",
+    "restore_generator",
     "shuffle_generator",
     "stream_seed",
 ]
@@ -139,6 +142,77 @@ def make_dropout_rng(xp: ModuleType, device: Any, seed: Any) -> Any:
         with cupy.cuda.Device(device if device is not None else cupy.cuda.Device().id):
             return cupy.random.default_rng(s)
     return np.random.default_rng(s)  # numpy, array_api_strict, dask (host draws or seeds)
+
+
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+def generator_state(rng: Any) -> dict[str, Any] | None:
+    """The state of a training generator (dropout or shuffles) as JSON-ready data, so
+    that a saved model continues its run where it stopped; None for no generator, or
+    one whose state is not written (CuPy's: a loaded model draws a fresh stream).
+
+    ``{"kind": ..., "state": ...}``: a NumPy Generator's ``bit_generator.state``
+    (Python ints), a RandomState's MT19937 key and position, a ``torch.Generator``'s
+    ``get_state()`` bytes (with its device type), a JAX key's ``key_data`` words.
+    """
+    if isinstance(rng, np.random.Generator):
+        return {"kind": "numpy.Generator", "state": rng.bit_generator.state}
+    if isinstance(rng, np.random.RandomState):
+        st = rng.get_state(legacy=False)
+        key = [int(k) for k in st["state"]["key"]]
+        return {"kind": "numpy.RandomState", "state": {**st, "state": {**st["state"], "key": key}}}
+    torch, jax = sys.modules.get("torch"), sys.modules.get("jax")  # loaded if rng is theirs
+    if torch is not None and isinstance(rng, torch.Generator):
+        return {
+            "kind": "torch.Generator",
+            "device_type": rng.device.type,
+            "state": rng.get_state().tolist(),
+        }
+    if jax is not None and isinstance(rng, jax.Array):
+        return {"kind": "jax.key", "state": np.asarray(jax.random.key_data(rng)).tolist()}
+    return None
+
+
+def restore_generator(saved: Any, xp: ModuleType | None = None, device: Any = None) -> Any:
+    """The generator that :func:`generator_state` described, made for namespace ``xp``
+    on ``device`` (None: a host NumPy generator); None when there is no saved state or
+    it belongs to another kind of generator than ``xp`` draws with (a model saved on
+    one backend and loaded on another: its masks come from a new stream, as masks of
+    two backends differ anyway).
+
+    Raises ValueError on a state of the right kind that the library refuses (a
+    corrupted file)."""
+    if not isinstance(saved, dict) or "state" not in saved:
+        return None
+    kind, state = saved.get("kind"), saved["state"]
+    name = "numpy" if xp is None else backend_name(xp)
+    host = name in ("numpy", "dask", "array_api_strict")
+    if kind == "numpy.Generator" and host:
+        name = state["bit_generator"]
+        if name not in _BIT_GENERATORS:  # a file names it: look it up, never call by name
+            raise ValueError(f"unknown bit generator {name!r}; expected one of {_BIT_GENERATORS}")
+        rng = np.random.Generator(getattr(np.random, name)())
+        rng.bit_generator.state = state
+        return rng
+    if kind == "numpy.RandomState" and host:
+        rs = np.random.RandomState()
+        key = np.asarray(state["state"]["key"], dtype=np.uint32)
+        rs.set_state({**state, "state": {**state["state"], "key": key}})
+        return rs
+    if kind == "torch.Generator" and name == "torch":
+        import torch
+
+        gen = torch.Generator(device=device)
+        if gen.device.type != saved.get("device_type"):
+            return None  # CPU and CUDA generators keep different states
+        gen.set_state(torch.tensor(state, dtype=torch.uint8))
+        return gen
+    if kind == "jax.key" and name == "jax":
+        import jax
+
+        return jax.random.wrap_key_data(np.asarray(state, dtype=np.uint32))
+    return None
 
 
 def dropout_masks(

@@ -15,7 +15,11 @@ archive holding
   have before saving;
 * ``__xpnet_metadata__``: a 0-d unicode array with a JSON document: format name
   and version, the xpnet version that wrote it, layer dims, activation specs
-  (:meth:`xpnet.Activation.to_spec`), dtype, hyperparameters, ``costs_`` and ``n_iter_``.
+  (:meth:`xpnet.Activation.to_spec`), dtype, hyperparameters, ``costs_`` and ``n_iter_``,
+  and (``rng``) the states the run's shuffle and dropout generators had reached, so
+  that a loaded model's next epochs draw the shuffles and masks the unsaved run would
+  have drawn (``xpnet._random.generator_state``; a file without them, or a dropout
+  stream saved on another kind of backend, starts those streams anew from ``seed``).
 
 Nothing in the file is ever executed: the archive is read with
 ``allow_pickle=False`` (an object array raises instead of unpickling), the

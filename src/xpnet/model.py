@@ -24,7 +24,7 @@ from ._backend import (
 from ._compile import check_mode, training_steps
 from ._inputs import Placement, placement_for, placement_of, prepare_X, prepare_Y
 from ._progress import ProgressBar
-from ._random import make_dropout_rng, shuffle_generator
+from ._random import generator_state, make_dropout_rng, restore_generator, shuffle_generator
 from .activations import Activation, get_activation
 from .initializers import INITS, initialize_parameters
 from .io import bad_file, read_model_file, write_model_file
@@ -526,8 +526,11 @@ class NeuralNetwork:
         """Save the fitted model to ``path`` (one ``.npz``, written atomically).
 
         Parameters, the optimizer state, activations, dtype, hyperparameters,
-        ``costs_`` and ``n_iter_`` are stored; :func:`xpnet.load` restores them bit
-        for bit on any backend. See :mod:`xpnet.io` for the format.
+        ``costs_``, ``n_iter_`` and the state of the run's shuffle and dropout
+        generators are stored; :func:`xpnet.load` restores them bit for bit on any
+        backend, so ``partial_fit`` after loading continues the run exactly (dropout
+        masks on the same kind of backend; elsewhere they start a new stream). See
+        :mod:`xpnet.io` for the format.
 
         Raises
         ------
@@ -583,6 +586,9 @@ class NeuralNetwork:
             "costs": [[int(i), float(c)] for i, c in self.costs_],
             "n_iter": int(self.n_iter_),
         }
+        rngs = getattr(self, "_rngs", None)
+        if rngs is not None:  # where the run's shuffles and dropout masks have got to
+            meta["rng"] = {"dropout": generator_state(rngs[0]), "shuffle": generator_state(rngs[1])}
         return arrays, meta
 
     def __repr__(self) -> str:
@@ -704,7 +710,27 @@ def load(path: Any, *, backend: Any = None, device: Any = None) -> NeuralNetwork
     model.n_iter_ = meta["n_iter"]
     model.backend_ = backend_name(xp)
     model.compiler_ = None  # nothing has run since loading
+    model._rngs = _restored_rngs(path, meta.get("rng"), model, xp, dev)
     return model
+
+
+def _restored_rngs(path: str, saved: Any, model: NeuralNetwork, xp: Any, device: Any) -> Any:
+    """The (dropout, shuffle) generators a saved run had reached, so that ``partial_fit``
+    and ``warm_start`` after loading draw what the run would have drawn next; None (the
+    next fit seeds them afresh from ``seed``) for files without them (format 2 before
+    they were written). A dropout stream saved on another kind of backend starts anew."""
+    if not isinstance(saved, dict):
+        return None
+    try:
+        shuffle = restore_generator(saved.get("shuffle"))
+        dropout = None
+        if min(model.keep_probs, default=1.0) < 1:
+            dropout = restore_generator(saved.get("dropout"), xp, device)
+            if dropout is None:
+                dropout = make_dropout_rng(xp, device, model.seed)
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+        raise bad_file(path, f"its generator states are invalid ({exc!r})") from exc
+    return None if shuffle is None else (dropout, shuffle)
 
 
 def _check_contents(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
