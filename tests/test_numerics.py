@@ -259,6 +259,15 @@ def test_divergence_raises_with_iteration_and_keeps_last_finite_params(xp, backe
         _assert_same_params(net.params_, ref.params_)
     assert all(np.isfinite(c) for _, c in net.costs_)
     assert finite(net.predict_proba(xp.asarray(X, dtype=xp.float64, device=device)))
+    # costs_ describes the run params_ holds: the epochs before n_iter_, so that a
+    # continued fit records epoch n_iter_ once (it was listed twice before).
+    assert [e for e, _ in net.costs_] == list(range(net.n_iter_))
+    net.learning_rate, net.warm_start, net.num_iterations = 1e-3, True, 2
+    net.fit(
+        xp.asarray(X, dtype=xp.float64, device=device),
+        xp.asarray(Y, dtype=xp.float64, device=device),
+    )
+    assert [e for e, _ in net.costs_] == list(range(net.n_iter_)) and net.n_iter_ >= 2
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

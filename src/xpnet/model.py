@@ -387,7 +387,8 @@ class NeuralNetwork:
             or inf. Costs are read only at recording epochs, so the error names the
             epoch where it was seen and the last one whose cost was finite;
             ``params_`` and ``opt_state_`` are restored to the start of that last
-            finite epoch and ``n_iter_`` to its number.
+            finite epoch and ``n_iter_`` to its number; ``costs_`` keeps the epochs
+            before it (a continued fit records that epoch again).
         KeyboardInterrupt
             Re-raised after ``params_``/``opt_state_`` are set to the last completed
             step (mid-epoch too) and ``costs_``/``n_iter_`` to the last completed

@@ -298,13 +298,21 @@ def _check_final_parameters(
     """The last update's parameters have no cost yet: check them once, in one read."""
     if num_epochs and not _all_finite(state.current[0], xp):
         final = state.epoch - 1
-        state.current, state.epoch = good
+        _restore(state, good)
         raise DivergenceError(
             f"the parameters became NaN or infinite by the last update (iteration {final}, "
             f"learning_rate={config.learning_rate}); params_ keeps the parameters after "
             f"{state.epoch} iterations, the last with a finite cost. Lower learning_rate "
             "(e.g. by 10x) or standardise X"
         )
+
+
+def _restore(state: TrainingState, good: Any) -> None:
+    """Back to ``good``, the (parameters, optimizer state) at the start of an epoch and
+    that epoch's number: the costs recorded from that epoch on go too, as they belong
+    to the run being undone (a continued fit records that epoch again)."""
+    state.current, state.epoch = good
+    state.costs[:] = [(e, c) for e, c in state.costs if e < state.epoch]
 
 
 def _divergence(cost: float, epoch: int, last_good: int | None, lr: float) -> DivergenceError:
@@ -335,7 +343,7 @@ class _Recorder:
         """``cost_array`` is the cost of ``epoch``, whose parameters were ``start``."""
         cost = float(cost_array)
         if not math.isfinite(cost):
-            self.state.current, self.state.epoch = self.good
+            _restore(self.state, self.good)
             raise _divergence(cost, epoch, self.last_good, self.config.learning_rate)
         self.good, self.last_good = (start, epoch), epoch
         self.state.costs.append((epoch, cost))
