@@ -152,6 +152,22 @@ def test_custom_activation_cannot_be_saved(tmp_path):
     assert not os.listdir(tmp_path)
 
 
+def test_pickle_and_deepcopy_keep_a_fitted_model_on_every_backend(xp, backend, device):
+    """pickle (joblib, scikit-learn's parallel search) and deepcopy drop only the
+    compiled-step cache: a JAX model held a jax Device there and could not be pickled."""
+    import copy
+    import pickle
+
+    net = _train(xp, backend, device, batch_size=16, keep_prob=0.8)
+    X, Y = (xp.asarray(a, dtype=xp.float64, device=device) for a in _problem())
+    for twin in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
+        _assert_bit_equal(_host(twin.params_), _host(net.params_))
+        twin.partial_fit(X, Y)
+        assert twin.n_iter_ == net.n_iter_ + 1
+    net.partial_fit(X, Y)  # the original, with its cache, goes on the same way
+    _assert_bit_equal(_host(twin.params_), _host(net.params_))
+
+
 # ============================================================================ bad files
 
 

@@ -344,3 +344,18 @@ def test_digits_accuracy_against_mlpclassifier():
     print(f"digits test accuracy: xpnet {np.round(ours, 4)} mean {np.mean(ours):.4f}; "
           f"MLPClassifier {np.round(theirs, 4)} mean {np.mean(theirs):.4f}")  # fmt: skip
     assert np.mean(ours) >= np.mean(theirs) - 1 / len(y_te)
+
+
+def test_pickle_keeps_a_jax_estimator_with_a_device_object():
+    """joblib (n_jobs > 1) pickles estimators; a JAX Device passed as device= is kept as
+    its name, and the unpickled estimator predicts the same."""
+    import pickle
+
+    jax = pytest.importorskip("jax")
+    X, y = _three(m=90, seed=2)
+    clf = NeuralNetworkClassifier(**FAST, random_state=0, backend="jax", dtype="float32",
+                                  device=jax.devices("cpu")[0]).fit(X, y)  # fmt: skip
+    back = pickle.loads(pickle.dumps(clf))
+    assert back.device == "cpu:0" and back.network_.device == "cpu:0"
+    np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+    back.partial_fit(X, y)

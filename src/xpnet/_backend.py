@@ -23,6 +23,7 @@ concern each: compilers in :mod:`xpnet._compile`, random generators in
 from __future__ import annotations
 
 import importlib
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -41,6 +42,7 @@ __all__ = [
     "is_lazy",
     "is_traced",
     "namespace_of",
+    "picklable_device",
     "resolve_device",
     "resolve_dtype",
     "synchronize",
@@ -270,6 +272,16 @@ def resolve_device(xp: ModuleType, device: Any) -> Any:
         )
     if name in ("numpy", "dask"):
         return default
+    return device
+
+
+def picklable_device(device: Any) -> Any:
+    """``device=`` as pickle can keep it: a JAX ``Device`` (which pickle refuses) as the
+    ``"platform:index"`` string :func:`resolve_device` turns back into it; any other
+    value as it is."""
+    jax = sys.modules.get("jax")  # loaded if the device is JAX's
+    if jax is not None and isinstance(device, jax.Device):
+        return f"{device.platform}:{jax.devices(device.platform).index(device)}"
     return device
 
 

@@ -16,6 +16,7 @@ from ._backend import (
     detached,
     get_namespace,
     namespace_of,
+    picklable_device,
     resolve_device,
     resolve_dtype,
     to_backend,
@@ -591,6 +592,16 @@ class NeuralNetwork:
         if rngs is not None:  # where the run's shuffles and dropout masks have got to
             meta["rng"] = {"dropout": generator_state(rngs[0]), "shuffle": generator_state(rngs[1])}
         return arrays, meta
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What pickle and ``copy.deepcopy`` keep: everything but the compiled-step cache,
+        which holds compiled functions and device objects and is rebuilt by the next
+        ``fit`` or ``partial_fit``; a JAX ``Device`` given as ``device=``, which pickle
+        refuses, is kept as its ``"platform:index"`` name."""
+        state = dict(self.__dict__)
+        state.pop("_compiled", None)
+        state["device"] = picklable_device(state.get("device"))
+        return state
 
     def __repr__(self) -> str:
         acts = [a.to_spec() for a in (self.hidden_activation, self.output_activation)]

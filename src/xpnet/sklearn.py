@@ -32,7 +32,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without scikit-learn
     raise ImportError('xpnet.sklearn needs scikit-learn: pip install "xpnet[sklearn]"') from exc
 
-from ._backend import get_namespace, resolve_device, to_backend, to_numpy
+from ._backend import get_namespace, picklable_device, resolve_device, to_backend, to_numpy
 from .model import NeuralNetwork
 
 __all__ = ["NeuralNetworkClassifier"]
@@ -243,6 +243,14 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
         self.impl = impl
 
     # ------------------------------------------------------------------ settings
+
+    def __getstate__(self) -> dict[str, Any]:
+        """scikit-learn's state, with a JAX ``Device`` given as ``device=`` kept as its
+        ``"platform:index"`` name (pickle refuses the object; joblib's parallel search
+        pickles estimators)."""
+        state = super().__getstate__()
+        state["device"] = picklable_device(state.get("device"))
+        return state
 
     def _hidden(self) -> list[int]:
         sizes = self.hidden_layer_sizes
