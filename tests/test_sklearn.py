@@ -9,6 +9,7 @@ import pytest
 sklearn = pytest.importorskip("sklearn")
 
 from sklearn.base import clone  # noqa: E402
+from sklearn.exceptions import NotFittedError  # noqa: E402
 from sklearn.model_selection import GridSearchCV, cross_val_score  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
@@ -359,3 +360,85 @@ def test_pickle_keeps_a_jax_estimator_with_a_device_object():
     assert back.device == "cpu:0" and back.network_.device == "cpu:0"
     np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
     back.partial_fit(X, y)
+
+
+# --------------------------------------------------------------------------- found by a bug hunt
+
+
+def test_partial_fit_batches_follow_each_calls_m():
+    """batch_size is of the data in the call (an int capped at m, 'auto' min(200, m)), on
+    every partial_fit: the first call's m used to stay baked in."""
+    X, y = _three(m=40, seed=3)
+    clf = NeuralNetworkClassifier(hidden_layer_sizes=(4,), batch_size=10, random_state=0)
+    clf.partial_fit(X[:5], y[:5], classes=np.unique(y))
+    assert clf.t_ == 1
+    clf.partial_fit(X, y)
+    assert clf.t_ == 1 + 4  # 40 examples in batches of 10
+    auto = NeuralNetworkClassifier(hidden_layer_sizes=(4,), batch_size="auto", random_state=0)
+    auto.partial_fit(X[:5], y[:5], classes=np.unique(y)).partial_fit(X, y)
+    assert auto.t_ == 2
+
+
+def test_early_stopping_warm_start_keeps_the_best_so_far():
+    X, y = _three(m=120, seed=4)
+    clf = NeuralNetworkClassifier(**{**FAST, "num_iterations": 40}, early_stopping=True,
+                                  warm_start=True, random_state=0).fit(X, y)  # fmt: skip
+    first_best = clf.best_validation_score_
+    clf.set_params(learning_rate=50.0)  # a second run that only gets worse
+    clf.fit(X, y)
+    assert clf.best_validation_score_ == max(clf.validation_scores_) >= first_best
+
+
+def test_a_failed_fit_leaves_the_estimator_as_it_was():
+    X, y = _three(m=60, seed=5)
+    clf = NeuralNetworkClassifier(**FAST, random_state=0).fit(X, y)
+    before = clf.predict_proba(X)
+    clf.set_params(learning_rate=-1.0)
+    new_labels = np.array(["cat", "dog", "eel", "fox"])[np.arange(60) % 4]
+    with pytest.raises(ValueError, match="learning_rate"):
+        clf.fit(X, new_labels)
+    assert clf.classes_.tolist() == ["a", "b", "c"]
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+    with pytest.raises(ValueError, match="layer_dims"):
+        clf.set_params(learning_rate=0.5, warm_start=True).fit(X[:, :1], y)
+    assert clf.n_features_in_ == 2 and clf.predict(X).shape == (60,)
+    fresh = NeuralNetworkClassifier(**{**FAST, "learning_rate": -1.0})
+    with pytest.raises(ValueError, match="learning_rate"):
+        fresh.fit(X, y)
+    with pytest.raises(NotFittedError):
+        fresh.predict(X)
+
+
+@pytest.mark.parametrize("w", [-1.0, np.nan, np.inf])
+def test_class_weight_must_be_finite_and_non_negative(w):
+    X, y = _three(m=30, seed=6)
+    with pytest.raises(
+        ValueError, match=r"class_weight=.* gives classes \['a'\] a negative or non-finite"
+    ):
+        NeuralNetworkClassifier(**FAST, class_weight={"a": w, "b": 1.0, "c": 1.0}).fit(X, y)
+
+
+def test_extreme_weights_are_normalised_without_overflow():
+    """Without L2, multiplying every weight by c changes nothing (Notes), also for c = 1e308
+    or 1e-320 (their sum overflowed to inf or m / Σs to inf)."""
+    X, y = _three(m=30, seed=7)
+    kw = dict(**{**FAST, "num_iterations": 5}, random_state=0)
+    ones = NeuralNetworkClassifier(**kw).fit(X, y, sample_weight=np.ones(30))
+    for c in (1e308, 1e-320):
+        scaled = NeuralNetworkClassifier(**kw).fit(X, y, sample_weight=np.full(30, c))
+        np.testing.assert_allclose(scaled.loss_curve_, ones.loss_curve_, rtol=1e-12)
+
+
+def test_early_stopping_refuses_a_split_side_without_weight():
+    X, y = _three(m=60, seed=8)
+    clf = NeuralNetworkClassifier(**FAST, early_stopping=True, validation_fraction=0.5,
+                                  random_state=0).fit(X, y)  # fmt: skip
+    # the examples the split puts in the validation part, weighted 0
+    from sklearn.model_selection import train_test_split
+
+    idx = train_test_split(np.arange(60), test_size=0.5, random_state=0,
+                           stratify=np.searchsorted(clf.classes_, y))[1]  # fmt: skip
+    sw = np.ones(60)
+    sw[idx] = 0.0
+    with pytest.raises(ValueError, match="early_stopping: every example of the validation part"):
+        clf.fit(X, y, sample_weight=sw)

@@ -32,6 +32,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without scikit-learn
     raise ImportError('xpnet.sklearn needs scikit-learn: pip install "xpnet[sklearn]"') from exc
 
+from . import _validation as v
 from ._backend import get_namespace, picklable_device, resolve_device, to_backend, to_numpy
 from .model import NeuralNetwork
 
@@ -317,11 +318,13 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
             )
         return min(int(self.batch_size), m)  # the core checks that it is positive
 
-    def _network(self, n_features: int, m: int, warm: NeuralNetwork | None) -> NeuralNetwork:
-        """A core network for ``classes_``; with ``warm`` (a fitted one) it carries on
-        from its parameters, optimizer state, epoch count and costs."""
+    def _network(
+        self, n_features: int, m: int, warm: NeuralNetwork | None, n_classes: int
+    ) -> NeuralNetwork:
+        """A core network for ``n_classes`` classes; with ``warm`` (a fitted one) it carries
+        on from its parameters, optimizer state, epoch count and costs."""
         net = _WeightedNetwork(
-            [n_features, *self._hidden(), len(self.classes_)],
+            [n_features, *self._hidden(), n_classes],
             hidden_activation=self.hidden_activation,
             output_activation="softmax",
             learning_rate=self._alpha(),
@@ -376,8 +379,16 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
                     f"class_weight={self.class_weight!r} is not valid; expected None, "
                     "'balanced' or a dict {label: weight}"
                 )
-            s = s * compute_sample_weight(self.class_weight, y)
-        if not np.sum(s) > 0:
+            cw = compute_sample_weight(self.class_weight, y)
+            if not (np.all(np.isfinite(cw)) and np.all(cw >= 0)):
+                bad = np.unique(np.asarray(y)[~(np.isfinite(cw) & (cw >= 0))]).tolist()
+                raise ValueError(
+                    f"class_weight={self.class_weight!r} gives classes {bad} a negative or "
+                    "non-finite weight; expected finite weights >= 0 (a negative weight makes "
+                    "the cost unbounded below)"
+                )
+            s = s * cw
+        if not np.any(s > 0):  # s >= 0 here; a sum of huge weights would overflow
             raise ValueError(
                 "sample_weight (times class_weight) sums to 0: no example would count; give "
                 "at least one example a positive weight"
@@ -402,6 +413,20 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
             )
         return classes, y_idx
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "network_")
+
+    def _fitted_state(self) -> dict[str, Any]:
+        return {k: a for k, a in vars(self).items() if k.endswith("_") and not k.endswith("__")}
+
+    def _restore(self, saved: dict[str, Any]) -> None:
+        """The fitted attributes as they were before a call that raised: a fit that fails
+        (bad settings, bad labels, divergence) leaves no half-updated model (new classes_
+        over the old network, say)."""
+        for k in self._fitted_state():
+            delattr(self, k)
+        vars(self).update(saved)
+
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NeuralNetworkClassifier:
         """Train on ``X`` of shape (m, n_features) and labels ``y`` of shape (m,).
 
@@ -415,7 +440,17 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
             Any C >= 2 class labels.
         sample_weight : array-like of shape (m,), optional
             Non-negative weights s(i) of the examples' losses (see Notes).
+
+        A fit that raises (or is interrupted) leaves the estimator as it was before the call.
         """
+        saved = self._fitted_state()
+        try:
+            return self._fit(X, y, sample_weight)
+        except BaseException:  # an interrupted fit never touched the previous network_
+            self._restore(saved)
+            raise
+
+    def _fit(self, X: Any, y: Any, sample_weight: Any) -> NeuralNetworkClassifier:
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=False)
         classes, y_idx = self._check_classes(y)
         s = self._weights(y, sample_weight, X)
@@ -425,14 +460,13 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
                 f"warm_start=True but y has classes {classes.tolist()} while the fitted model "
                 f"has {self.classes_.tolist()}; set warm_start=False to start again"
             )
-        self.classes_ = classes
         m = X.shape[0]
         if not self.early_stopping:
-            net = self._network(X.shape[1], m, warm)
+            net = self._network(X.shape[1], m, warm, len(classes))
             _train(net, X.T, y_idx.reshape(1, -1), s)
             self.validation_scores_ = self.validation_loss_curve_ = None
             self.best_validation_score_ = None
-            self._publish(net)
+            self._publish(net, classes)
             return self
         self._check_early_stopping()
         weights = np.ones(m) if s is None else s
@@ -444,12 +478,22 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
             random_state=self._seed(),
             stratify=y_idx,
         )
-        net = self._network(X.shape[1], len(y_tr), warm)
+        for part, total in (("training", s_tr.sum()), ("validation", s_val.sum())):
+            if not total > 0:
+                raise ValueError(
+                    f"early_stopping: every example of the {part} part (validation_fraction="
+                    f"{self.validation_fraction}) has weight 0 in sample_weight (times "
+                    "class_weight); give examples of every class a positive weight, or change "
+                    "validation_fraction or random_state"
+                )
+        net = self._network(X.shape[1], len(y_tr), warm, len(classes))
         Xb, Yb, Xv = self._placed(X_tr.T), self._placed(y_tr.reshape(1, -1)), self._placed(X_val.T)
         keep = warm is not None
         scores = list(self.validation_scores_ or []) if keep else []
         losses = list(self.validation_loss_curve_ or []) if keep else []
         best, best_params, waited = -np.inf, None, 0
+        if keep and self.best_validation_score_ is not None:  # the warm run's best stands
+            best, best_params = self.best_validation_score_, warm.params_
         for _ in range(self.num_iterations):
             _train(net, Xb, Yb, None if s is None else s_tr, one_epoch=True)
             P = to_numpy(net.predict_proba(Xv))  # (C, m_val): one read per epoch
@@ -464,7 +508,7 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
         net.params_ = best_params  # the best epoch's parameters, as scikit-learn keeps
         self.validation_scores_, self.validation_loss_curve_ = scores, losses
         self.best_validation_score_ = best
-        self._publish(net)
+        self._publish(net, classes)
         return self
 
     def _check_early_stopping(self) -> None:
@@ -476,7 +520,8 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(tol, bool) or not isinstance(tol, Real) or not (0 <= tol < math.inf):
             raise ValueError(f"tol={tol!r} must be a finite number >= 0, e.g. 1e-4")
 
-    def _publish(self, net: NeuralNetwork) -> None:
+    def _publish(self, net: NeuralNetwork, classes: np.ndarray) -> None:
+        self.classes_ = classes  # with network_: the two always describe the same model
         self.network_ = net
         self.n_iter_ = net.n_iter_
         self.t_ = net.t_
@@ -497,7 +542,20 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
             Every class label that ``y`` will ever hold (``classes_``), as in
             scikit-learn; later calls may omit it or repeat the same set.
         sample_weight : array-like of shape (m,), optional
+
+        A call that raises leaves the estimator's attributes as they were (an interrupt
+        keeps the network's last completed step, as :meth:`xpnet.NeuralNetwork.fit`).
         """
+        saved = self._fitted_state()
+        try:
+            return self._partial_fit(X, y, classes, sample_weight)
+        except Exception:
+            self._restore(saved)
+            raise
+
+    def _partial_fit(
+        self, X: Any, y: Any, classes: Any, sample_weight: Any
+    ) -> NeuralNetworkClassifier:
         first = not hasattr(self, "network_")
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=first)
         check_classification_targets(y)
@@ -505,8 +563,9 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
             classes = np.unique(np.asarray(classes))
             if not first and not np.array_equal(classes, self.classes_):
                 raise ValueError(
-                    f"classes={classes.tolist()} differs from the classes of the first "
-                    f"partial_fit call, {self.classes_.tolist()}"
+                    f"classes={classes.tolist()} differs from classes_ "
+                    f"{self.classes_.tolist()}, fixed by the first fit or partial_fit; "
+                    "set warm_start=False and call fit, or make a new estimator, to change them"
                 )
         elif first:
             raise ValueError(
@@ -516,20 +575,26 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
         if first:
             if len(classes) < 2:
                 raise ValueError(f"classes={classes.tolist()} has fewer than 2 labels")
-            self.classes_ = classes
-        unseen = np.setdiff1d(y, self.classes_)
+        else:
+            classes = self.classes_
+        unseen = np.setdiff1d(y, classes)
         if unseen.size:
             raise ValueError(
                 f"y holds labels {unseen[:5].tolist()} that are not in classes_ "
-                f"{self.classes_.tolist()}; pass every label in classes= on the first call"
+                f"{classes.tolist()}; pass every label in classes= on the first call"
             )
         s = self._weights(y, sample_weight, X)
-        net = self._network(X.shape[1], X.shape[0], None) if first else self.network_
-        _train(net, X.T, np.searchsorted(self.classes_, y).reshape(1, -1), s, one_epoch=True)
+        if first:
+            net = self._network(X.shape[1], X.shape[0], None, len(classes))
+        else:  # batch_size follows this call's m (and a changed batch_size), as in fit
+            net = self.network_
+            b = self._batch_size(X.shape[0])
+            net.batch_size = None if b is None else v.check_positive("batch_size", b, integer=True)
+        _train(net, X.T, np.searchsorted(classes, y).reshape(1, -1), s, one_epoch=True)
         if first:
             self.validation_scores_ = self.validation_loss_curve_ = None
             self.best_validation_score_ = None
-        self._publish(net)
+        self._publish(net, classes)
         return self
 
     # ------------------------------------------------------------------ inference
@@ -551,9 +616,12 @@ def _train(net: Any, X: Any, Y: Any, s: np.ndarray | None, *, one_epoch: bool = 
     weights s (m,): ``fit`` (its ``num_iterations`` epochs) or one ``partial_fit``
     epoch. The weights go in normalised to mean 1, s̃ = s · m / Σs, with λ̃ = λ · m / Σs
     (see the Notes of :class:`NeuralNetworkClassifier`)."""
-    scale = 1.0 if s is None else Y.shape[1] / float(np.sum(s))
-    l2 = net.l2
-    net.l2, net._example_weights = l2 * scale, None if s is None else s * scale
+    weights, l2 = None, net.l2
+    if s is not None:  # via s / max(s): Σs of huge weights overflows, of tiny ones underflows
+        top = float(np.max(s))
+        scale = Y.shape[1] / float(np.sum(s / top))  # m / Σ(s / max s)
+        weights, net.l2 = (s / top) * scale, l2 * scale / top  # s · m / Σs, λ · m / Σs
+    net._example_weights = weights
     try:
         (net.partial_fit if one_epoch else net.fit)(X, Y)
     finally:
