@@ -431,7 +431,8 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
         """Train on ``X`` of shape (m, n_features) and labels ``y`` of shape (m,).
 
         Internally X.T is the course's (n_x, m) and y, mapped to 0..C-1 by
-        ``classes_``, becomes the one-hot Y of shape (C, m).
+        ``classes_``, becomes the one-hot Y of shape (C, m). A fit that raises (or is
+        interrupted) leaves the estimator as it was before the call.
 
         Parameters
         ----------
@@ -440,8 +441,6 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
             Any C >= 2 class labels.
         sample_weight : array-like of shape (m,), optional
             Non-negative weights s(i) of the examples' losses (see Notes).
-
-        A fit that raises (or is interrupted) leaves the estimator as it was before the call.
         """
         saved = self._fitted_state()
         try:
@@ -532,7 +531,9 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
         self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
     ) -> NeuralNetworkClassifier:
         """One epoch on (X, y), continuing the fitted network (parameters, optimizer
-        state, epoch count); ``early_stopping`` does not apply.
+        state, epoch count); ``early_stopping`` does not apply. A call that raises leaves
+        the estimator's attributes as they were (an interrupt keeps the network's last
+        completed step, as :meth:`xpnet.NeuralNetwork.fit` does).
 
         Parameters
         ----------
@@ -542,9 +543,6 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
             Every class label that ``y`` will ever hold (``classes_``), as in
             scikit-learn; later calls may omit it or repeat the same set.
         sample_weight : array-like of shape (m,), optional
-
-        A call that raises leaves the estimator's attributes as they were (an interrupt
-        keeps the network's last completed step, as :meth:`xpnet.NeuralNetwork.fit`).
         """
         saved = self._fitted_state()
         try:
