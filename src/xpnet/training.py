@@ -405,8 +405,11 @@ def train(
     b = config.batch_size
     recorder = _Recorder(state, config, progress)
     # Mini-batches gather examples; from an example-per-row layout that copies whole rows.
-    # A row-major X is transposed once when the copy pays back over two or more epochs.
-    rows = None if b is None or lazy else examples_as_rows(X, copy=num_epochs > 1)
+    # A row-major X is transposed once per call, also for one epoch (partial_fit): its
+    # batches then have the same layout as in a longer fit, and the BLAS rounds them the
+    # same (gathered along axis 1 instead, fit(5) and fit(3) + 2 partial_fit differed in
+    # the last bit: torch with MKL on AMD, NumPy with OpenBLAS).
+    rows = None if b is None or lazy else examples_as_rows(X, copy=True)
     end = state.epoch + num_epochs
     for e in range(state.epoch, end):
         alpha = config.alpha(e)
