@@ -301,7 +301,7 @@ def test_partial_fit_and_warm_start_continue_the_same_run():
         NeuralNetworkClassifier(**kw).partial_fit(X, y, classes=["a", "b"])
     with pytest.raises(ValueError, match="warm_start=True but y has classes"):
         warm.fit(X[y != "c"], y[y != "c"])
-    with pytest.raises(ValueError, match=r"layer_dims \[2, 5, 3\] and this fit needs \[3, 5, 3\]"):
+    with pytest.raises(ValueError, match=r"layer_dims \[2, 5, 3\] and this call needs \[3, 5, 3\]"):
         warm.fit(np.hstack([X, X[:, :1]]), y)
 
 
@@ -442,3 +442,56 @@ def test_early_stopping_refuses_a_split_side_without_weight():
     sw[idx] = 0.0
     with pytest.raises(ValueError, match="early_stopping: every example of the validation part"):
         clf.fit(X, y, sample_weight=sw)
+
+
+def test_set_params_between_calls_take_effect_and_move_the_state(xp, backend, device):
+    """partial_fit runs with the settings as they are now, like a warm start (it kept the
+    first call's learning rate, L2, dtype and backend), and a changed backend/device moves
+    the fitted state there (a warm start kept computing where it began)."""
+    X, y = _three(m=48, seed=8)
+    kw = dict(hidden_layer_sizes=(5,), solver="adam", batch_size=16, learning_rate_init=0.02,
+              random_state=1)  # fmt: skip
+    later = dict(learning_rate_init=0.05, l2=0.3)
+    ref = NeuralNetworkClassifier(**kw, num_iterations=2, warm_start=True).fit(X, y)
+    ref.set_params(**later).fit(X, y)  # a warm start: all on NumPy
+    pieces = NeuralNetworkClassifier(**kw)
+    for _ in range(2):
+        pieces.partial_fit(X, y, classes=["a", "b", "c"])
+    pieces.set_params(**later, backend=backend.library, device=device)
+    for _ in range(2):
+        pieces.partial_fit(X, y)
+    from helpers import assert_on
+
+    assert_on(pieces.network_.params_["W1"], xp, device)
+    assert pieces.network_.learning_rate == 0.05 and pieces.network_.l2 == 0.3
+    assert pieces.t_ == ref.t_ == 4 * 3
+    np.testing.assert_allclose(pieces.loss_curve_, ref.loss_curve_, rtol=1e-10)
+    np.testing.assert_allclose(pieces.predict_proba(X), ref.predict_proba(X), rtol=1e-9)
+    warm = NeuralNetworkClassifier(**kw, num_iterations=2, warm_start=True).fit(X, y)
+    warm.set_params(**later, backend=backend.library, device=device).fit(X, y)
+    assert_on(warm.network_.params_["W1"], xp, device)
+    np.testing.assert_allclose(warm.loss_curve_, ref.loss_curve_, rtol=1e-10)
+
+
+def test_a_changed_dtype_and_turning_dropout_on_apply_to_the_continued_run():
+    X, y = _three(m=48, seed=9)
+    kw = dict(hidden_layer_sizes=(5,), batch_size=16, learning_rate=0.1, random_state=2)
+    ref = NeuralNetworkClassifier(**kw, num_iterations=4).fit(X, y)
+    clf = NeuralNetworkClassifier(**kw, num_iterations=2, warm_start=True).fit(X, y)
+    clf.set_params(dtype="float32").fit(X, y)
+    assert clf.network_.params_["W1"].dtype == np.float32
+    np.testing.assert_allclose(clf.loss_curve_, ref.loss_curve_, rtol=1e-5)
+    # dropout turned on for the continued run (AttributeError: no dropout generator)
+    clf.set_params(keep_prob=0.5, dtype="float64").fit(X, y)
+    assert clf.network_.keep_probs == (0.5,) and clf.n_iter_ == 6
+    same = NeuralNetworkClassifier(**kw, num_iterations=4, warm_start=True).fit(X, y)
+    same.set_params(num_iterations=2).fit(X, y)  # the same continuation without dropout
+    assert not np.allclose(clf.loss_curve_[4:], same.loss_curve_[4:], rtol=1e-6)
+
+
+def test_learning_rate_errors_name_the_argument_given():
+    X, y = _three(m=30, seed=10)
+    with pytest.raises(ValueError, match=r"^learning_rate_init must be positive.*got 0"):
+        NeuralNetworkClassifier(**{**FAST, "learning_rate": None}, learning_rate_init=0).fit(X, y)
+    with pytest.raises(ValueError, match=r"^learning_rate must be positive.*got -1"):
+        NeuralNetworkClassifier(**{**FAST, "learning_rate": -1.0}).fit(X, y)

@@ -438,12 +438,13 @@ class NeuralNetwork:
             opt_state = initialize_optimizer_state(self.optimizer, params, xp=xp)
             costs, epoch = [], 0
             self._rngs = None
-        if getattr(self, "_rngs", None) is None:
-            dropout = min(self.keep_probs, default=1.0) < 1
-            self._rngs = (
-                make_dropout_rng(xp, device, self.seed) if dropout else None,
-                shuffle_generator(self.seed),
-            )
+        dropout_rng, shuffle_rng = getattr(self, "_rngs", None) or (None, None)
+        if dropout_rng is None and min(self.keep_probs, default=1.0) < 1:
+            # also when a run without dropout goes on with it (a warm start, set_params)
+            dropout_rng = make_dropout_rng(xp, device, self.seed)
+        if shuffle_rng is None:
+            shuffle_rng = shuffle_generator(self.seed)
+        self._rngs = (dropout_rng, shuffle_rng)
         config = self._config()
         state = TrainingState(
             current=(params, opt_state),

@@ -34,6 +34,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
 
 from . import _validation as v
 from ._backend import get_namespace, picklable_device, resolve_device, to_backend, to_numpy
+from ._inputs import placement_for, placement_of
 from .model import NeuralNetwork
 
 __all__ = ["NeuralNetworkClassifier"]
@@ -41,8 +42,9 @@ __all__ = ["NeuralNetworkClassifier"]
 #: scikit-learn's ``solver`` names -> the core's ``optimizer`` names.
 SOLVERS = {"sgd": "gd", "momentum": "momentum", "rmsprop": "rmsprop", "adam": "adam"}
 
-#: The state a warm start carries from one fitted core network to the next.
-_CARRIED = ("params_", "opt_state_", "costs_", "n_iter_", "t_", "backend_", "_rngs")
+#: The state a warm start (or ``partial_fit``) carries from one core network to the
+#: next; the compiled steps too, kept by configuration, so an unchanged one is reused.
+_CARRIED = ("params_", "opt_state_", "costs_", "n_iter_", "t_", "backend_", "_rngs", "_compiled")
 
 
 class _WeightedNetwork(NeuralNetwork):
@@ -119,7 +121,9 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
     warm_start : bool, default=False
         When True, ``fit`` continues from the fitted network (parameters, optimizer
         state, epoch count, ``loss_curve_``) instead of starting again; the classes
-        and features must be the same.
+        and features must be the same. The continued run, like each ``partial_fit``,
+        uses the settings as they are then (``set_params``); a changed ``backend``,
+        ``device`` or ``dtype`` moves the fitted state there.
     init : {"he", "zeros", "random", "lecun", "xavier"}, default="he"
         Weight initialisation; ``init_scale`` is the multiplier of "random".
     init_scale : float, default=0.01
@@ -304,7 +308,8 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
             )
         if lr is None and lr_init is None:
             return 0.0075
-        return lr if lr is not None else lr_init
+        name, value = ("learning_rate", lr) if lr is not None else ("learning_rate_init", lr_init)
+        return v.check_positive(name, value, example=0.001)
 
     def _batch_size(self, m: int) -> int | None:
         if self.batch_size == "auto":
@@ -321,8 +326,10 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
     def _network(
         self, n_features: int, m: int, warm: NeuralNetwork | None, n_classes: int
     ) -> NeuralNetwork:
-        """A core network for ``n_classes`` classes; with ``warm`` (a fitted one) it carries
-        on from its parameters, optimizer state, epoch count and costs."""
+        """A core network for ``n_classes`` classes, built from the current settings; with
+        ``warm`` (a fitted one) it carries on from its parameters, optimizer state, epoch
+        count, costs and generators, moved to ``backend``/``device``/``dtype`` when
+        ``set_params`` changed them (a dropout stream then starts anew there)."""
         net = _WeightedNetwork(
             [n_features, *self._hidden(), n_classes],
             hidden_activation=self.hidden_activation,
@@ -348,15 +355,25 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
             impl=self.impl,
             record_every=1,
         )
-        if warm is not None and warm.layer_dims != net.layer_dims:
+        if warm is None:
+            return net
+        if warm.layer_dims != net.layer_dims:
             raise ValueError(
-                f"warm_start=True but the fitted network has layer_dims {warm.layer_dims} and "
-                f"this fit needs {net.layer_dims} (features, hidden_layer_sizes, classes); set "
-                "warm_start=False to start again"
+                f"the fitted network has layer_dims {warm.layer_dims} and this call needs "
+                f"{net.layer_dims} (features, hidden_layer_sizes, classes), so it cannot "
+                "continue (warm_start or partial_fit); set warm_start=False and call fit to "
+                "start again"
             )
-        for attr in _CARRIED if warm is not None else ():
+        for attr in _CARRIED:
             if hasattr(warm, attr):
                 setattr(net, attr, getattr(warm, attr))
+        at = placement_for(self.backend or "numpy", self.device, self.dtype, {})
+        if placement_of(net.params_) != at:  # set_params changed where it runs
+            net.params_, net.opt_state_ = (
+                {k: to_backend(a, at.xp, device=at.device, dtype=at.dtype) for k, a in d.items()}
+                for d in (net.params_, net.opt_state_)
+            )
+            net._rngs = (None, net._rngs[1]) if getattr(net, "_rngs", None) else None
         return net
 
     def _placed(self, a: np.ndarray) -> Any:
@@ -531,7 +548,8 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
         self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
     ) -> NeuralNetworkClassifier:
         """One epoch on (X, y), continuing the fitted network (parameters, optimizer
-        state, epoch count); ``early_stopping`` does not apply. A call that raises leaves
+        state, epoch count) with the current settings, as a warm start does;
+        ``early_stopping`` does not apply. A call that raises leaves
         the estimator's attributes as they were (an interrupt keeps the network's last
         completed step, as :meth:`xpnet.NeuralNetwork.fit` does).
 
@@ -582,12 +600,8 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
                 f"{classes.tolist()}; pass every label in classes= on the first call"
             )
         s = self._weights(y, sample_weight, X)
-        if first:
-            net = self._network(X.shape[1], X.shape[0], None, len(classes))
-        else:  # batch_size follows this call's m (and a changed batch_size), as in fit
-            net = self.network_
-            b = self._batch_size(X.shape[0])
-            net.batch_size = None if b is None else v.check_positive("batch_size", b, integer=True)
+        # the current settings (set_params), and batch_size of this call's m, as in fit
+        net = self._network(X.shape[1], X.shape[0], getattr(self, "network_", None), len(classes))
         _train(net, X.T, np.searchsorted(classes, y).reshape(1, -1), s, one_epoch=True)
         if first:
             self.validation_scores_ = self.validation_loss_curve_ = None
