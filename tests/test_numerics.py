@@ -290,6 +290,43 @@ def test_divergence_in_the_last_update_is_caught(xp, backend, device):
 # ============================================================================ interruption
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("batch_size", [None, 5])
+def test_an_interrupted_diverging_run_keeps_its_last_finite_parameters(
+    xp, backend, device, monkeypatch, batch_size
+):
+    """Interrupted after its parameters overflowed but before a cost read saw it, a run
+    goes back to its last recorded finite epoch, as a DivergenceError does (params_ held
+    the NaN/inf step and the model was lost)."""
+    X, Y = _problem()
+    real = xpnet.propagation.IMPLS["vectorized"]
+    calls = {"n": 0}
+
+    def interrupting_forward(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 4:  # 3 updates with learning_rate=1e300 have overflowed
+            raise KeyboardInterrupt
+        return real.forward(*args, **kwargs)
+
+    monkeypatch.setitem(
+        xpnet.propagation.IMPLS, "vectorized", real._replace(forward=interrupting_forward)
+    )
+    net = xpnet.NeuralNetwork([3, 4, 1], num_iterations=10, record_every=100, learning_rate=1e300,
+                              batch_size=batch_size, shuffle=False, backend=backend.library,
+                              device=device, compile=False)  # fmt: skip
+    with pytest.raises(KeyboardInterrupt) as info:
+        net.fit(
+            xp.asarray(X, dtype=xp.float64, device=device),
+            xp.asarray(Y, dtype=xp.float64, device=device),
+        )
+    monkeypatch.undo()
+    # back to the start of epoch 0, the last recorded epoch with a finite cost (or none yet)
+    assert net.n_iter_ == 0 and net.costs_ == []
+    _assert_same_params(net.params_, xpnet.initialize_parameters([3, 4, 1], "he", seed=0))
+    if hasattr(info.value, "__notes__"):
+        assert "had become NaN or infinite" in info.value.__notes__[0]
+
+
 @pytest.mark.parametrize("k", [0, 3])
 def test_keyboard_interrupt_keeps_last_completed_iteration(xp, backend, device, monkeypatch, k):
     X, Y = _problem()

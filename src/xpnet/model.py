@@ -393,7 +393,9 @@ class NeuralNetwork:
         KeyboardInterrupt
             Re-raised after ``params_``/``opt_state_`` are set to the last completed
             step (mid-epoch too) and ``costs_``/``n_iter_`` to the last completed
-            epoch, so the model stays usable.
+            epoch, so the model stays usable; if that step's parameters are NaN or
+            infinite (a diverging run stopped before a cost read saw it), to those a
+            ``DivergenceError`` would keep.
         """
         continuing = self.warm_start and hasattr(self, "params_") and initial_params is None
         return self._train(X, Y, self.num_iterations, initial_params, continuing)

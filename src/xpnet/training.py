@@ -387,12 +387,54 @@ def train(
         ``state.epoch`` to that epoch.
     KeyboardInterrupt
         Propagates; ``state`` holds the last completed step (mid-epoch too) and
-        ``state.epoch`` the last completed epoch.
+        ``state.epoch`` the last completed epoch, unless that step's parameters are
+        NaN or infinite (a diverging run, stopped before its cost was read): then, as
+        for a ``DivergenceError``, those of the last recorded epoch whose cost was
+        finite, and the exception gets a note saying so.
     """
-    if config.batch_size is None and is_lazy(xp):
-        return _train_blockwise(state, X, Y, config, num_epochs, progress=progress)
-    if run is not None and config.batch_size is None:
-        return _train_in_runs(state, X, Y, config, num_epochs, xp=xp, run=run, progress=progress)
+    recorder = _Recorder(state, config, progress)
+    if config.batch_size is None and is_lazy(xp):  # handles its own interrupts (host state)
+        return _train_blockwise(state, X, Y, config, num_epochs, recorder)
+    try:
+        if run is not None and config.batch_size is None:
+            return _train_in_runs(state, X, Y, config, num_epochs, recorder, xp=xp, run=run)
+        return _train_epochs(
+            state, X, Y, config, num_epochs, recorder, xp, step, step_without_cost, tier_up
+        )
+    except KeyboardInterrupt as exc:
+        _keep_finite(state, recorder, exc)
+        raise
+
+
+def _keep_finite(state: TrainingState, recorder: _Recorder, exc: BaseException) -> None:
+    """After an interrupt: parameters that became NaN/inf go back to the last recorded
+    finite epoch (one read; the run was stopping anyway)."""
+    params = state.current[0]
+    if _all_finite(params, array_api_compat.array_namespace(*params.values())):
+        return
+    _restore(state, recorder.good)
+    if hasattr(exc, "add_note"):  # Python >= 3.11
+        exc.add_note(
+            "xpnet: the interrupted run's parameters had become NaN or infinite (lower "
+            f"learning_rate?); params_ holds those of epoch {state.epoch}, the last whose "
+            "cost was finite"
+        )
+
+
+def _train_epochs(
+    state: TrainingState,
+    X: Array,
+    Y: Array,
+    config: TrainingConfig,
+    num_epochs: int,
+    recorder: _Recorder,
+    xp: ModuleType,
+    step: Step | None,
+    step_without_cost: Step | None,
+    tier_up: Any,
+) -> TrainingState:
+    """:func:`train`'s epoch-by-epoch loop (full batch, mini-batches, Dask streaming)."""
+    progress = recorder.progress
     step = step or make_step(config, xp=xp)
     step_without_cost = step_without_cost or make_step(config, xp=xp, with_cost=False)
     state.compiler = getattr(step, "compiler", None)
@@ -403,7 +445,6 @@ def train(
     lazy = is_lazy(xp)
     m = X.shape[1]
     b = config.batch_size
-    recorder = _Recorder(state, config, progress)
     # Mini-batches gather examples; from an example-per-row layout that copies whole rows.
     # A row-major X is transposed once per call, also for one epoch (partial_fit): its
     # batches then have the same layout as in a longer fit, and the BLAS rounds them the
@@ -460,10 +501,10 @@ def _train_in_runs(
     Y: Array,
     config: TrainingConfig,
     num_epochs: int,
+    recorder: _Recorder,
     *,
     xp: ModuleType,
     run: Step,
-    progress: Any = None,
 ) -> TrainingState:
     """:func:`train` for full batch with a compiled run of steps: epochs [e, e + n)
     are one call ``run(params, opt_state, X, Y, lrs, rng) -> (..., costs, rng)``,
@@ -471,7 +512,7 @@ def _train_in_runs(
     W1 = state.current[0]["W1"]
     device, dtype = array_api_compat.device(W1), W1.dtype
     every = config.record_every
-    recorder = _Recorder(state, config, progress)
+    progress = recorder.progress
     state.compiler = getattr(run, "compiler", None)
     e, end = state.epoch, state.epoch + num_epochs
     while e < end:
@@ -511,8 +552,7 @@ def _train_blockwise(
     Y: Array,
     config: TrainingConfig,
     num_epochs: int,
-    *,
-    progress: Any = None,
+    recorder: _Recorder,
 ) -> TrainingState:
     """:func:`train` for full batch on Dask: each step is one small graph.
 
@@ -536,7 +576,8 @@ def _train_blockwise(
     update = _optimizer(config, xp_host)
     state.current = materialize_to_host(state.current)
     dtype = state.current[0]["W1"].dtype
-    recorder = _Recorder(state, config, progress)
+    recorder.good = (state.current, state.epoch)  # on the host, as the run keeps it
+    progress = recorder.progress
     try:
         for e in range(state.epoch, state.epoch + num_epochs):
             record = e % config.record_every == 0
@@ -558,6 +599,9 @@ def _train_blockwise(
             if progress is not None:
                 progress.update(1)
         _check_final_parameters(state, recorder.good, num_epochs, config, xp_host)
+    except KeyboardInterrupt as exc:
+        _keep_finite(state, recorder, exc)
+        raise
     finally:
         state.current = to_single_chunks(state.current)
     return state
