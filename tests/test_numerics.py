@@ -287,6 +287,20 @@ def test_divergence_in_the_last_update_is_caught(xp, backend, device):
     _assert_same_params(net.params_, ref)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_divergence_with_mini_batches_is_told_in_epochs():
+    """n_iter_ counts epochs with mini-batches; the message said "iteration" for them."""
+    X, Y = _problem()
+    net = xpnet.NeuralNetwork([3, 4, 1], learning_rate=1e300, num_iterations=4, batch_size=5,
+                              record_every=1)  # fmt: skip
+    with pytest.raises(xpnet.DivergenceError, match=r"at epoch 0 .* after 0 epochs") as info:
+        net.fit(X, Y)
+    assert "iteration" not in str(info.value)
+    one = xpnet.NeuralNetwork([3, 4, 1], learning_rate=1e308, num_iterations=1, batch_size=20)
+    with pytest.raises(xpnet.DivergenceError, match=r"last update \(epoch 0,.* after 0 epochs"):
+        one.fit(X, Y)
+
+
 # ============================================================================ interruption
 
 

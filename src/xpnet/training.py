@@ -299,12 +299,18 @@ def _check_final_parameters(
     if num_epochs and not _all_finite(state.current[0], xp):
         final = state.epoch - 1
         _restore(state, good)
+        unit = _unit(config)
         raise DivergenceError(
-            f"the parameters became NaN or infinite by the last update (iteration {final}, "
+            f"the parameters became NaN or infinite by the last update ({unit} {final}, "
             f"learning_rate={config.learning_rate}); params_ keeps the parameters after "
-            f"{state.epoch} iterations, the last with a finite cost. Lower learning_rate "
+            f"{state.epoch} {unit}s, the last with a finite cost. Lower learning_rate "
             "(e.g. by 10x) or standardise X"
         )
+
+
+def _unit(config: TrainingConfig) -> str:
+    """What ``n_iter_`` counts: iterations (full-batch steps) or epochs of mini-batches."""
+    return "iteration" if config.batch_size is None else "epoch"
 
 
 def _restore(state: TrainingState, good: Any) -> None:
@@ -315,18 +321,21 @@ def _restore(state: TrainingState, good: Any) -> None:
     state.costs[:] = [(e, c) for e, c in state.costs if e < state.epoch]
 
 
-def _divergence(cost: float, epoch: int, last_good: int | None, lr: float) -> DivergenceError:
+def _divergence(
+    cost: float, epoch: int, last_good: int | None, config: TrainingConfig
+) -> DivergenceError:
     kept = 0 if last_good is None else last_good
+    unit = _unit(config)
     seen = (
-        f"; the last finite cost was recorded at iteration {last_good}"
+        f"; the last finite cost was recorded at {unit} {last_good}"
         if last_good is not None
         else ""
     )
     return DivergenceError(
-        f"the cost became {cost} at iteration {epoch} (costs are read at the recording "
-        f"iterations){seen}; params_ keeps the parameters after {kept} iterations, the last "
-        f"with a finite cost (learning_rate={lr}). Lower learning_rate (e.g. by 10x) or "
-        "standardise X"
+        f"the cost became {cost} at {unit} {epoch} (costs are read at the recording "
+        f"{unit}s){seen}; params_ keeps the parameters after {kept} {unit}s, the last "
+        f"with a finite cost (learning_rate={config.learning_rate}). Lower learning_rate "
+        "(e.g. by 10x) or standardise X"
     )
 
 
@@ -344,7 +353,7 @@ class _Recorder:
         cost = float(cost_array)
         if not math.isfinite(cost):
             _restore(self.state, self.good)
-            raise _divergence(cost, epoch, self.last_good, self.config.learning_rate)
+            raise _divergence(cost, epoch, self.last_good, self.config)
         self.good, self.last_good = (start, epoch), epoch
         self.state.costs.append((epoch, cost))
         if self.progress is not None:
