@@ -495,3 +495,19 @@ def test_learning_rate_errors_name_the_argument_given():
         NeuralNetworkClassifier(**{**FAST, "learning_rate": None}, learning_rate_init=0).fit(X, y)
     with pytest.raises(ValueError, match=r"^learning_rate must be positive.*got -1"):
         NeuralNetworkClassifier(**{**FAST, "learning_rate": -1.0}).fit(X, y)
+
+
+@pytest.mark.parametrize("name", ["early_stopping", "warm_start"])
+def test_flags_must_be_booleans(name):
+    """early_stopping="no" is truthy: it used to hold out data and stop early."""
+    X, y = _three(m=30, seed=11)
+    with pytest.raises(TypeError, match=f"^{name} must be True or False, got 'no'"):
+        NeuralNetworkClassifier(**FAST, **{name: "no"}).fit(X, y)
+    NeuralNetworkClassifier(**{**FAST, "num_iterations": 2}, **{name: np.bool_(False)}).fit(X, y)
+
+
+def test_a_validation_split_too_small_for_the_classes_names_early_stopping():
+    X, y = _three(m=12, seed=12)
+    for vf in (0.1, 0.9):
+        with pytest.raises(ValueError, match=r"^early_stopping: cannot hold out validation_frac"):
+            NeuralNetworkClassifier(**FAST, early_stopping=True, validation_fraction=vf).fit(X, y)

@@ -468,6 +468,7 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X: Any, y: Any, sample_weight: Any) -> NeuralNetworkClassifier:
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=False)
+        _check_flags(self, "early_stopping", "warm_start")
         classes, y_idx = self._check_classes(y)
         s = self._weights(y, sample_weight, X)
         warm = getattr(self, "network_", None) if self.warm_start else None
@@ -486,14 +487,22 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
             return self
         self._check_early_stopping()
         weights = np.ones(m) if s is None else s
-        X_tr, X_val, y_tr, y_val, s_tr, s_val = train_test_split(
-            X,
-            y_idx,
-            weights,
-            test_size=self.validation_fraction,
-            random_state=self._seed(),
-            stratify=y_idx,
-        )
+        try:
+            X_tr, X_val, y_tr, y_val, s_tr, s_val = train_test_split(
+                X,
+                y_idx,
+                weights,
+                test_size=self.validation_fraction,
+                random_state=self._seed(),
+                stratify=y_idx,
+            )
+        except ValueError as exc:  # too few examples for a stratified split
+            raise ValueError(
+                f"early_stopping: cannot hold out validation_fraction="
+                f"{self.validation_fraction} of the {m} examples with every one of the "
+                f"{len(classes)} classes on both sides ({exc}); give more examples, change "
+                "validation_fraction, or set early_stopping=False"
+            ) from exc
         for part, total in (("training", s_tr.sum()), ("validation", s_val.sum())):
             if not total > 0:
                 raise ValueError(
@@ -621,6 +630,14 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
         """The most probable class of each row: ``classes_[argmax_k P(k | x)]``, shape (m,)."""
         check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _check_flags(estimator: Any, *names: str) -> None:
+    """True/False settings are booleans: early_stopping="no" was truthy, so it stopped early."""
+    for name in names:
+        value = getattr(estimator, name)
+        if not isinstance(value, bool | np.bool_):
+            raise TypeError(f"{name} must be True or False, got {value!r}")
 
 
 def _train(net: Any, X: Any, Y: Any, s: np.ndarray | None, *, one_epoch: bool = False) -> None:
