@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,25 @@ def test_jax_float64_without_x64_is_refused():
         with pytest.raises(ValueError, match="jax_enable_x64"):
             xpnet.NeuralNetwork([2, 1], backend="jax", dtype="float64")
         xpnet.NeuralNetwork([2, 1], backend="jax", dtype="float32")  # float32 is fine
+    finally:
+        jax.config.update("jax_enable_x64", True)
+
+
+def test_jax_float32_integer_labels_without_x64_give_no_warning():
+    """The label check built its one-hot in float64, which JAX without 64-bit mode
+    truncates with a UserWarning on every softmax fit (the scikit-learn wrapper's too)."""
+    jax = pytest.importorskip("jax")
+    X = np.random.default_rng(0).standard_normal((3, 30)).astype(np.float32)
+    Y = (np.arange(30) % 3).reshape(1, -1)
+    jax.config.update("jax_enable_x64", False)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            net = xpnet.NeuralNetwork([3, 4, 3], output_activation="softmax", num_iterations=2,
+                                      backend="jax", dtype="float32").fit(X, Y)  # fmt: skip
+        assert net.params_["W1"].dtype == np.float32
+        with pytest.raises(ValueError, match=r"class labels \[3\] outside 0..C-1"):
+            net.fit(X, np.where(Y == 2, 3, Y))
     finally:
         jax.config.update("jax_enable_x64", True)
 

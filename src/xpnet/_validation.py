@@ -336,7 +336,10 @@ def check_labels(Y: Array, xp: ModuleType, *, arg: str = "Y", C: int = 1) -> Non
         return
     if Y.shape[0] == 1:
         # Y[0, i] is an integer in 0..C-1 exactly when its one-hot column holds one 1.
-        ftype = Y.dtype if is_floating(xp, Y) else xp.float64
+        # Integer labels are compared as float32, which holds 0..2^24 exactly and rounds
+        # a larger or negative integer to a value still outside 0..C-1 (float64 is not
+        # there on JAX without 64-bit mode, and warned).
+        ftype = Y.dtype if is_floating(xp, Y) else xp.float32 if C <= 2**24 else xp.float64
         hits = xp.sum(_one_hot(Y, C, xp, ftype), axis=0)
         if not bool(xp.all(hits == 1)):
             y = to_numpy(Y).reshape(-1)
