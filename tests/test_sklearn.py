@@ -358,6 +358,7 @@ def test_pickle_keeps_a_jax_estimator_with_a_device_object():
                                   device=jax.devices("cpu")[0]).fit(X, y)  # fmt: skip
     back = pickle.loads(pickle.dumps(clf))
     assert back.device == "cpu:0" and back.network_.device == "cpu:0"
+    assert isinstance(clf.device, jax.Device)  # pickling left the original as it was
     np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
     back.partial_fit(X, y)
 
@@ -511,3 +512,24 @@ def test_a_validation_split_too_small_for_the_classes_names_early_stopping():
     for vf in (0.1, 0.9):
         with pytest.raises(ValueError, match=r"^early_stopping: cannot hold out validation_frac"):
             NeuralNetworkClassifier(**FAST, early_stopping=True, validation_fraction=vf).fit(X, y)
+
+
+def test_a_namespace_module_as_backend_clones_and_pickles(xp, backend, device):
+    """backend=torch (a module): clone deep-copies parameters and pickle refuses modules,
+    so GridSearchCV, cross_val_score and joblib failed with "cannot pickle 'module'"; the
+    copies now hold its name, the same backend, and the original keeps the module."""
+    import pickle
+
+    X, y = _three(m=60, seed=13)
+    clf = NeuralNetworkClassifier(**FAST, random_state=0, backend=xp, device=device)
+    twin = clone(clf)
+    assert twin.backend == backend.library and clf.backend is xp
+    scores = cross_val_score(clf, X, y, cv=3)  # clones; joblib workers would pickle
+    ref = cross_val_score(NeuralNetworkClassifier(**FAST, random_state=0), X, y, cv=3)
+    np.testing.assert_allclose(scores, ref)
+    clf.fit(X, y)
+    back = pickle.loads(pickle.dumps(clf))
+    assert back.backend == backend.library and clf.backend is xp
+    np.testing.assert_allclose(back.predict_proba(X), clf.predict_proba(X), rtol=1e-12)
+    net = pickle.loads(pickle.dumps(clf.network_))
+    assert net.backend == backend.library and clf.network_.backend is xp

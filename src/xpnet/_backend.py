@@ -285,6 +285,21 @@ def picklable_device(device: Any) -> Any:
     return device
 
 
+def picklable_backend(backend: Any) -> Any:
+    """``backend=`` as pickle and ``copy.deepcopy`` can keep it: a namespace module
+    (``torch``, ``array_api_compat.numpy``, ...), which they refuse, as its name
+    (``"torch"``), which :func:`get_namespace` turns back into the same namespace; any
+    other value (a name, None, a namespace of unknown kind) as it is."""
+    if isinstance(backend, ModuleType):
+        try:
+            name = backend_name(get_namespace(backend))
+        except (TypeError, ImportError):  # not an array library: left for fit to refuse
+            return backend
+        if name in BACKENDS:
+            return name
+    return backend
+
+
 def resolve_dtype(xp: ModuleType, dtype: Any) -> Any:
     """Turn ``"float32"``/``"float64"`` or a dtype object into the namespace's dtype."""
     if isinstance(dtype, str):

@@ -16,6 +16,7 @@ from ._backend import (
     detached,
     get_namespace,
     namespace_of,
+    picklable_backend,
     picklable_device,
     resolve_device,
     resolve_dtype,
@@ -599,11 +600,12 @@ class NeuralNetwork:
     def __getstate__(self) -> dict[str, Any]:
         """What pickle and ``copy.deepcopy`` keep: everything but the compiled-step cache,
         which holds compiled functions and device objects and is rebuilt by the next
-        ``fit`` or ``partial_fit``; a JAX ``Device`` given as ``device=``, which pickle
-        refuses, is kept as its ``"platform:index"`` name."""
+        ``fit`` or ``partial_fit``; a JAX ``Device`` given as ``device=`` and a namespace
+        module given as ``backend=``, which pickle refuses, are kept as their names."""
         state = dict(self.__dict__)
         state.pop("_compiled", None)
         state["device"] = picklable_device(state.get("device"))
+        state["backend"] = picklable_backend(state.get("backend"))
         return state
 
     def __repr__(self) -> str:

@@ -15,6 +15,7 @@ Requires scikit-learn (``pip install "xpnet[sklearn]"``).
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from numbers import Integral, Real
@@ -33,7 +34,14 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
     raise ImportError('xpnet.sklearn needs scikit-learn: pip install "xpnet[sklearn]"') from exc
 
 from . import _validation as v
-from ._backend import get_namespace, picklable_device, resolve_device, to_backend, to_numpy
+from ._backend import (
+    get_namespace,
+    picklable_backend,
+    picklable_device,
+    resolve_device,
+    to_backend,
+    to_numpy,
+)
 from ._inputs import placement_for, placement_of
 from .model import NeuralNetwork
 
@@ -251,11 +259,23 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
 
     def __getstate__(self) -> dict[str, Any]:
         """scikit-learn's state, with a JAX ``Device`` given as ``device=`` kept as its
-        ``"platform:index"`` name (pickle refuses the object; joblib's parallel search
-        pickles estimators)."""
-        state = super().__getstate__()
+        ``"platform:index"`` name and a namespace module given as ``backend=`` as its
+        name (pickle refuses both objects; joblib's parallel search pickles estimators)."""
+        state = dict(super().__getstate__())  # for a class outside sklearn, that is __dict__
         state["device"] = picklable_device(state.get("device"))
+        state["backend"] = picklable_backend(state.get("backend"))
         return state
+
+    def __sklearn_clone__(self) -> NeuralNetworkClassifier:
+        """``clone`` deep-copies each parameter, which a module refuses: a namespace
+        module given as ``backend=`` (``torch``) is cloned as its name (``"torch"``), the
+        same backend; everything else as scikit-learn clones it."""
+        named = picklable_backend(self.backend)
+        if named is not self.backend:
+            twin = copy.copy(self)
+            twin.backend = named
+            return twin.__sklearn_clone__()
+        return super().__sklearn_clone__()
 
     def _hidden(self) -> list[int]:
         sizes = self.hidden_layer_sizes
