@@ -425,8 +425,8 @@ def _keep_finite(state: TrainingState, recorder: _Recorder, exc: BaseException) 
     if hasattr(exc, "add_note"):  # Python >= 3.11
         exc.add_note(
             "xpnet: the interrupted run's parameters had become NaN or infinite (lower "
-            f"learning_rate?); params_ holds those of epoch {state.epoch}, the last whose "
-            "cost was finite"
+            f"learning_rate?); params_ holds those of {_unit(recorder.config)} "
+            f"{state.epoch}, the last whose cost was finite"
         )
 
 
