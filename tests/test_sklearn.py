@@ -533,3 +533,16 @@ def test_a_namespace_module_as_backend_clones_and_pickles(xp, backend, device):
     np.testing.assert_allclose(back.predict_proba(X), clf.predict_proba(X), rtol=1e-12)
     net = pickle.loads(pickle.dumps(clf.network_))
     assert net.backend == backend.library and clf.network_.backend is xp
+
+
+def test_a_dtype_change_keeps_the_dropout_stream():
+    """Only the dtype changed (same backend and device): the masks go on where they were,
+    so the float32 continuation follows the float64 run."""
+    X, y = _three(m=48, seed=14)
+    kw = dict(hidden_layer_sizes=(6,), batch_size=16, learning_rate=0.1, keep_prob=0.7,
+              random_state=4)  # fmt: skip
+    ref = NeuralNetworkClassifier(**kw, num_iterations=4).fit(X, y)
+    clf = NeuralNetworkClassifier(**kw, num_iterations=2, warm_start=True).fit(X, y)
+    clf.set_params(dtype="float32").fit(X, y)
+    assert clf.network_.params_["W1"].dtype == np.float32
+    np.testing.assert_allclose(clf.loss_curve_, ref.loss_curve_, rtol=1e-5)

@@ -388,12 +388,15 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
             if hasattr(warm, attr):
                 setattr(net, attr, getattr(warm, attr))
         at = placement_for(self.backend or "numpy", self.device, self.dtype, {})
-        if placement_of(net.params_) != at:  # set_params changed where it runs
+        was = placement_of(net.params_)
+        if was != at:  # set_params changed where it runs, or the dtype
             net.params_, net.opt_state_ = (
                 {k: to_backend(a, at.xp, device=at.device, dtype=at.dtype) for k, a in d.items()}
                 for d in (net.params_, net.opt_state_)
             )
-            net._rngs = (None, net._rngs[1]) if getattr(net, "_rngs", None) else None
+            rngs = getattr(net, "_rngs", None)
+            if rngs and (was.xp, was.device) != (at.xp, at.device):  # masks drawn elsewhere
+                net._rngs = (None, rngs[1])
         return net
 
     def _placed(self, a: np.ndarray) -> Any:
