@@ -546,3 +546,60 @@ def test_a_dtype_change_keeps_the_dropout_stream():
     clf.set_params(dtype="float32").fit(X, y)
     assert clf.network_.params_["W1"].dtype == np.float32
     np.testing.assert_allclose(clf.loss_curve_, ref.loss_curve_, rtol=1e-5)
+
+
+def test_an_interrupted_partial_fit_keeps_its_completed_steps(monkeypatch):
+    X, y = _three(m=64, seed=15)
+    clf = NeuralNetworkClassifier(hidden_layer_sizes=(4,), batch_size=16, random_state=0)
+    clf.partial_fit(X, y, classes=["a", "b", "c"])
+    assert clf.t_ == 4
+    real = xpnet.propagation.IMPLS["vectorized"]
+    calls = {"n": 0}
+
+    def interrupting(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:  # the third batch of the second call
+            raise KeyboardInterrupt
+        return real.forward(*args, **kwargs)
+
+    monkeypatch.setitem(xpnet.propagation.IMPLS, "vectorized", real._replace(forward=interrupting))
+    before = _core_params(clf)
+    with pytest.raises(KeyboardInterrupt):
+        clf.partial_fit(X, y)
+    monkeypatch.undo()
+    assert clf.t_ == clf.network_.t_ == 6 and clf.n_iter_ == 1
+    assert not np.array_equal(_core_params(clf)["W1"], before["W1"])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_failed_partial_fit_leaves_the_generators_where_they_were():
+    """The continued network shared the fitted one's shuffle generator, so a call that
+    raised still advanced it, and the next epoch differed from a run without that call."""
+    X, y = _three(m=48, seed=16)
+    kw = dict(hidden_layer_sizes=(4,), batch_size=16, learning_rate=0.1, keep_prob=0.8,
+              random_state=0)  # fmt: skip
+    ref = NeuralNetworkClassifier(**kw)
+    clf = NeuralNetworkClassifier(**kw)
+    for est in (ref, clf):
+        est.partial_fit(X, y, classes=["a", "b", "c"])
+    clf.set_params(learning_rate=1e300)
+    with pytest.raises(xpnet.DivergenceError):
+        clf.partial_fit(X, y)
+    clf.set_params(learning_rate=0.1)
+    for est in (ref, clf):
+        est.partial_fit(X, y)
+    _assert_same_fit(ref, clf, rtol=0)
+    assert clf.loss_curve_ == ref.loss_curve_
+
+
+def test_early_stopping_warm_start_moves_the_kept_best_parameters_too():
+    """No epoch of the continued run beats the first run's best: the kept parameters are
+    the first run's, moved to the new dtype like the optimizer state (they stayed float64)."""
+    X, y = _three(m=90, seed=17)
+    clf = NeuralNetworkClassifier(**{**FAST, "num_iterations": 30}, early_stopping=True,
+                                  warm_start=True, n_iter_no_change=2, random_state=0)  # fmt: skip
+    clf.fit(X, y)
+    clf.set_params(dtype="float32", learning_rate=1e-12).fit(X, y)
+    assert clf.network_.params_["W1"].dtype == np.float32
+    assert clf.network_.opt_state_["t"].dtype == np.float32
+    assert clf.predict_proba(X).dtype == np.float32

@@ -51,8 +51,9 @@ __all__ = ["NeuralNetworkClassifier"]
 SOLVERS = {"sgd": "gd", "momentum": "momentum", "rmsprop": "rmsprop", "adam": "adam"}
 
 #: The state a warm start (or ``partial_fit``) carries from one core network to the
-#: next; the compiled steps too, kept by configuration, so an unchanged one is reused.
-_CARRIED = ("params_", "opt_state_", "costs_", "n_iter_", "t_", "backend_", "_rngs", "_compiled")
+#: next (and copies of its generators); the compiled steps too, kept by configuration,
+#: so an unchanged one is reused.
+_CARRIED = ("params_", "opt_state_", "costs_", "n_iter_", "t_", "backend_", "_compiled")
 
 
 class _WeightedNetwork(NeuralNetwork):
@@ -387,6 +388,7 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
         for attr in _CARRIED:
             if hasattr(warm, attr):
                 setattr(net, attr, getattr(warm, attr))
+        net._rngs = _copied(getattr(warm, "_rngs", None))  # a call that fails leaves warm's
         at = placement_for(self.backend or "numpy", self.device, self.dtype, {})
         was = placement_of(net.params_)
         if was != at:  # set_params changed where it runs, or the dtype
@@ -541,7 +543,7 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
         losses = list(self.validation_loss_curve_ or []) if keep else []
         best, best_params, waited = -np.inf, None, 0
         if keep and self.best_validation_score_ is not None:  # the warm run's best stands
-            best, best_params = self.best_validation_score_, warm.params_
+            best, best_params = self.best_validation_score_, net.params_  # (moved) warm's
         for _ in range(self.num_iterations):
             _train(net, Xb, Yb, None if s is None else s_tr, one_epoch=True)
             P = to_numpy(net.predict_proba(Xv))  # (C, m_val): one read per epoch
@@ -634,10 +636,14 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
         s = self._weights(y, sample_weight, X)
         # the current settings (set_params), and batch_size of this call's m, as in fit
         net = self._network(X.shape[1], X.shape[0], getattr(self, "network_", None), len(classes))
-        _train(net, X.T, np.searchsorted(classes, y).reshape(1, -1), s, one_epoch=True)
         if first:
             self.validation_scores_ = self.validation_loss_curve_ = None
             self.best_validation_score_ = None
+        try:
+            _train(net, X.T, np.searchsorted(classes, y).reshape(1, -1), s, one_epoch=True)
+        except KeyboardInterrupt:  # keep the completed steps, as the core's partial_fit does
+            self._publish(net, classes)
+            raise
         self._publish(net, classes)
         return self
 
@@ -653,6 +659,16 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
         """The most probable class of each row: ``classes_[argmax_k P(k | x)]``, shape (m,)."""
         check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _copied(rngs: Any) -> Any:
+    """The (dropout, shuffle) generators for a continued network: copies, so that a call
+    that raises leaves the fitted network's streams where they were (the same objects
+    where a generator cannot be copied)."""
+    try:
+        return copy.deepcopy(rngs)
+    except (TypeError, ValueError, RuntimeError):
+        return rngs
 
 
 def _check_flags(estimator: Any, *names: str) -> None:
