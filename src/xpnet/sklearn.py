@@ -143,7 +143,10 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
     backend, device, dtype, impl
         Passed through to :class:`xpnet.NeuralNetwork`: where (NumPy, CuPy and
         torch on a GPU, JAX, Dask, ...) and in which float dtype the computation
-        runs. Inputs and outputs stay NumPy arrays.
+        runs. Inputs and outputs stay NumPy arrays. A namespace module as
+        ``backend`` (``torch``) is cloned and pickled as its name; in a parameter
+        grid, which scikit-learn deep-copies value by value, give names
+        (``{"backend": ["numpy", "torch"]}``).
 
     Attributes
     ----------
