@@ -343,6 +343,16 @@ def test_traceable_namespace_gives_the_same_values():
         ]:
             assert got.dtype == dtype
             np.testing.assert_array_equal(xpnet.to_numpy(got), xpnet.to_numpy(want))
+    # a boolean condition alone, or an integer tensor with a float: the scalar stays a
+    # Python number (it was cast to bool, or to int: where(c, 0.5, 2.0) gave True, True)
+    c, k = Z > 0, xp.asarray([3, 4])
+    for got, want in [
+        (tx.where(c, 0.5, 2.0), xp.where(c, 0.5, 2.0)),
+        (tx.multiply(k, 0.5), xp.multiply(k, 0.5)),
+        (tx.multiply(k, 2), xp.multiply(k, 2)),
+    ]:
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(xpnet.to_numpy(got), xpnet.to_numpy(want))
     assert tx.sum is xp.sum  # functions without scalar operands are the namespace's own
     assert xpnet._backend.backend_name(tx) == "torch"
     assert traceable_namespace("numpy") is xpnet.get_namespace("numpy")

@@ -295,13 +295,17 @@ def _scalars_as_tensors(f: Callable) -> Callable:
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        tensors = [a for a in args if isinstance(a, torch.Tensor)]
-        # the dtype to give the scalar: a data operand's, not where()'s boolean condition
-        ref = next((a for a in tensors if a.dtype != torch.bool), tensors[0] if tensors else None)
+        # the dtype to give a scalar: a data operand's, never where()'s boolean condition;
+        # only where promotion keeps that dtype (a float tensor, or an int with an int
+        # tensor), so every other case stays a Python scalar, promoted as eagerly
+        ref = next((a for a in args if isinstance(a, torch.Tensor) and a.dtype != torch.bool), None)
         if ref is not None:
+            floating = ref.is_floating_point() or ref.is_complex()
             args = tuple(
                 torch.as_tensor(a, dtype=ref.dtype, device=ref.device)
-                if isinstance(a, int | float) and not isinstance(a, bool)
+                if isinstance(a, int | float)
+                and not isinstance(a, bool)
+                and (floating or isinstance(a, int))
                 else a
                 for a in args
             )
