@@ -424,3 +424,13 @@ def test_course_shuffle_refuses_several_blocks(data):
     net = xpnet.NeuralNetwork(DIMS, shuffle="course", backend="dask", **MB)
     with pytest.raises(ValueError, match="shuffle='course' permutes all m examples"):
         net.fit(da.from_array(X, chunks=(5, 500)), da.from_array(Y, chunks=(1, 500)))
+    # refused before the model changes: a fitted model stays as it was (it was replaced
+    # by fresh parameters, as the check ran in the first epoch)
+    net.fit(da.from_array(X, chunks=(5, -1)), da.from_array(Y, chunks=(1, -1)))
+    before = {k: xpnet.to_numpy(p) for k, p in net.params_.items()}
+    n_iter, costs = net.n_iter_, list(net.costs_)
+    with pytest.raises(ValueError, match="shuffle='course' permutes all m examples"):
+        net.fit(da.from_array(X, chunks=(5, 500)), da.from_array(Y, chunks=(1, 500)))
+    assert net.n_iter_ == n_iter and net.costs_ == costs
+    for k, p in before.items():
+        np.testing.assert_array_equal(xpnet.to_numpy(net.params_[k]), p)

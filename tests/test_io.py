@@ -335,3 +335,51 @@ def test_save_overwrites_atomically_via_replace(saved, monkeypatch):
     assert len(calls) == 1 and os.fspath(calls[0][1]) == os.fspath(path)
     assert os.path.dirname(calls[0][0]) == os.path.dirname(os.path.abspath(path))
     xpnet.load(path)
+
+
+def test_numpy_scalar_settings_save_and_the_seed_survives(tmp_path):
+    """np.int64 / np.float32 / np.bool_ settings: save raised json's "not JSON
+    serializable", and an np.int64 seed was written as None (a loaded model's next fit
+    drew other weights)."""
+    X, Y = _problem()
+    kw = dict(num_iterations=3, learning_rate=np.float32(0.25), batch_size=np.int64(16),
+              record_every=np.int64(1), keep_prob=np.float32(0.9), shuffle=np.True_)  # fmt: skip
+    net = xpnet.NeuralNetwork([X.shape[0], 4, 1], seed=np.int64(5), **kw).fit(X, Y)
+    net.save(tmp_path / "m.npz")
+    back = xpnet.load(tmp_path / "m.npz")
+    assert back.seed == 5 and type(back.seed) is int
+    assert back.learning_rate == float(np.float32(0.25)) and back.batch_size == 16
+    plain = xpnet.NeuralNetwork([X.shape[0], 4, 1], seed=5, **kw).fit(X, Y)
+    for k, p in plain.params_.items():
+        np.testing.assert_array_equal(back.params_[k], p)
+
+
+def test_a_random_state_seed_continues_after_loading(tmp_path):
+    """seed=RandomState draws shuffles and dropout masks from one generator, interleaved;
+    loading made two independent copies, so partial_fit after loading left the run."""
+    X, Y = _problem()
+    kw = dict(optimizer="adam", keep_prob=0.7, batch_size=16, record_every=1)
+    dims = [X.shape[0], 5, 1]
+    ref = xpnet.NeuralNetwork(dims, num_iterations=5, seed=np.random.RandomState(3), **kw)
+    ref.fit(X, Y)
+    net = xpnet.NeuralNetwork(dims, num_iterations=3, seed=np.random.RandomState(3), **kw)
+    net.fit(X, Y).save(tmp_path / "m.npz")
+    back = xpnet.load(tmp_path / "m.npz")
+    assert back._rngs[0] is back._rngs[1]
+    back.partial_fit(X, Y)
+    back.partial_fit(X, Y)
+    assert back.costs_ == ref.costs_
+    for k, p in ref.params_.items():
+        np.testing.assert_array_equal(back.params_[k], p)
+
+
+def test_load_reports_the_callers_backend_and_device_errors_as_theirs(saved):
+    _, saved = saved
+    """A bad backend= or device= (or JAX without 64-bit mode for a float64 file) is the
+    caller's mistake: it was reported as a corrupt file (ModelFileError)."""
+    with pytest.raises(ValueError, match="backend='nonesuch' is not a known backend") as info:
+        xpnet.load(saved, backend="nonesuch")
+    assert not isinstance(info.value, xpnet.ModelFileError)
+    with pytest.raises(ValueError) as info:
+        xpnet.load(saved, backend="numpy", device="gpu")
+    assert not isinstance(info.value, xpnet.ModelFileError)

@@ -301,6 +301,19 @@ def test_divergence_with_mini_batches_is_told_in_epochs():
         one.fit(X, Y)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_continued_run_that_diverges_at_once_says_where_it_went_back_to():
+    """No finite cost in the continued run: params_ go back to where it started (after
+    101 iterations), and the message said "after 0 iterations"."""
+    X, Y = _problem()
+    net = xpnet.NeuralNetwork([3, 4, 1], num_iterations=101, record_every=10, warm_start=True,
+                              learning_rate=0.01).fit(X, Y)  # fmt: skip
+    net.num_iterations, net.learning_rate = 20, 1e300
+    with pytest.raises(xpnet.DivergenceError, match="keeps the parameters after 101 iterations"):
+        net.fit(X, Y)
+    assert net.n_iter_ == 101
+
+
 # ============================================================================ interruption
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,14 @@ from .io import bad_file, read_model_file, write_model_file
 from .optimizers import OPTIMIZERS, initialize_optimizer_state, optimizer_state_keys
 from .propagation import IMPLS, predict_vectorized
 from .schedules import SCHEDULES
-from .training import DivergenceError, TrainingConfig, TrainingState, make_step, train
+from .training import (
+    DivergenceError,
+    TrainingConfig,
+    TrainingState,
+    check_run,
+    make_step,
+    train,
+)
 
 __all__ = ["DivergenceError", "NeuralNetwork", "load"]
 
@@ -413,6 +420,8 @@ class NeuralNetwork:
         xp, device, dtype = at.xp, at.device, at.dtype
         X = self._prepare_X(X, at, training=True)
         Y = self._prepare_Y(Y, X.shape[1], at, like=X)
+        config = self._config()
+        check_run(X, config, xp)  # before anything of the fitted model changes
         if continuing:
             params = self.params_
             opt_state = getattr(self, "opt_state_", None)
@@ -448,7 +457,6 @@ class NeuralNetwork:
         if shuffle_rng is None:
             shuffle_rng = shuffle_generator(self.seed)
         self._rngs = (dropout_rng, shuffle_rng)
-        config = self._config()
         state = TrainingState(
             current=(params, opt_state),
             rng=self._rngs[0],
@@ -569,7 +577,7 @@ class NeuralNetwork:
                     " can be saved (loading never runs code from a file)"
                 )
             acts[role] = spec
-        hyper = {k: getattr(self, k) for k in _HYPERPARAMETERS}
+        hyper = {k: _plain(getattr(self, k)) for k in _HYPERPARAMETERS}
         if not (hyper["seed"] is None or isinstance(hyper["seed"], int)):
             hyper["seed"] = None  # a generator object has no JSON form; its draw is in params_
         if callable(hyper["learning_rate_decay"]):
@@ -595,6 +603,8 @@ class NeuralNetwork:
         rngs = getattr(self, "_rngs", None)
         if rngs is not None:  # where the run's shuffles and dropout masks have got to
             meta["rng"] = {"dropout": generator_state(rngs[0]), "shuffle": generator_state(rngs[1])}
+            if rngs[0] is rngs[1]:  # one RandomState (seed=) draws both, interleaved
+                meta["rng"]["shared"] = True
         return arrays, meta
 
     def __getstate__(self) -> dict[str, Any]:
@@ -616,6 +626,23 @@ class NeuralNetwork:
             f"init={self.init!r}, l2={self.l2}, backend={self.backend!r}, dtype={self.dtype!r},"
             f" impl={self.impl!r})"
         )
+
+
+def _plain(value: Any) -> Any:
+    """A setting as JSON writes it: NumPy scalars (np.int64(3), np.float32(0.1)) as Python
+    ints and floats, sequences as lists; anything else as it is (json refused the NumPy
+    ones, and an np.int64 seed was written as None)."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, Integral):
+        return int(value)
+    if isinstance(value, Real):
+        return float(value)
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_plain(x) for x in value]
+    return value
 
 
 def _steps(opt_state: Mapping[str, Any]) -> int:
@@ -692,6 +719,11 @@ def load(path: Any, *, backend: Any = None, device: Any = None) -> NeuralNetwork
     unknown = sorted(set(hyper) - set(_HYPERPARAMETERS))
     if unknown:
         raise bad_file(path, f"unknown hyperparameters {unknown}")
+    # the caller's backend and device, and whether this machine can hold the file's dtype
+    # there (JAX without 64-bit mode), are checked first: their errors are not the file's
+    xp = get_namespace("numpy" if backend is None else backend)
+    dev = resolve_device(xp, device)
+    dtype = resolve_dtype(xp, meta["dtype"])  # the file's dtype: checked by _check_contents
     try:
         model = NeuralNetwork(
             meta["layer_dims"],
@@ -706,9 +738,6 @@ def load(path: Any, *, backend: Any = None, device: Any = None) -> NeuralNetwork
         if isinstance(exc, ImportError):  # BackendUnavailableError: the caller's choice
             raise
         raise bad_file(path, f"its settings are invalid ({exc})") from exc
-    xp = get_namespace("numpy" if backend is None else backend)
-    dev = resolve_device(xp, device)
-    dtype = resolve_dtype(xp, meta["dtype"])
     model.params_ = {
         k: to_backend(arrays[k], xp, device=dev, dtype=dtype)
         for k in sorted(arrays, key=_param_order)
@@ -741,7 +770,9 @@ def _restored_rngs(path: str, saved: Any, model: NeuralNetwork, xp: Any, device:
     try:
         shuffle = restore_generator(saved.get("shuffle"))
         dropout = None
-        if min(model.keep_probs, default=1.0) < 1:
+        if saved.get("shared") is True:  # one generator drew both streams: one again
+            dropout = shuffle if min(model.keep_probs, default=1.0) < 1 else None
+        elif min(model.keep_probs, default=1.0) < 1:
             dropout = restore_generator(saved.get("dropout"), xp, device)
             if dropout is None:
                 dropout = make_dropout_rng(xp, device, model.seed)

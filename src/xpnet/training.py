@@ -253,12 +253,6 @@ def _stream_epoch(
     xp_host = get_namespace("numpy")
     bounds = np.cumsum((0, *X.chunks[1]))
     blocks = list(zip(bounds[:-1], bounds[1:], strict=True))
-    if config.shuffle == "course" and len(blocks) > 1:
-        raise ValueError(
-            f"shuffle='course' permutes all m examples at once, but this Dask X streams "
-            f"{len(blocks)} blocks along m, and a mini-batch epoch reads each block once; "
-            "pass X with one chunk along m (X.rechunk({1: -1})), or use shuffle=True"
-        )
     order = range(len(blocks))
     if config.shuffle is True and len(blocks) > 1:
         order = state.shuffle_rng.permutation(len(blocks))
@@ -281,6 +275,22 @@ def _stream_epoch(
     finally:
         state.current = to_single_chunks(state.current)
     return total / X.shape[1] if record else None
+
+
+def check_run(X: Array, config: TrainingConfig, xp: ModuleType) -> None:
+    """What a run of ``config`` over this X needs of X's layout, checked before the model
+    changes (a fit refused at its first epoch had already replaced the fitted model):
+    ``shuffle='course'`` permutes all m examples at once, which a Dask X streaming
+    several blocks along m per mini-batch epoch cannot do."""
+    if config.shuffle != "course" or config.batch_size is None or not is_lazy(xp):
+        return
+    blocks = len(X.chunks[1])
+    if blocks > 1:
+        raise ValueError(
+            f"shuffle='course' permutes all m examples at once, but this Dask X streams "
+            f"{blocks} blocks along m, and a mini-batch epoch reads each block once; "
+            "pass X with one chunk along m (X.rechunk({1: -1})), or use shuffle=True"
+        )
 
 
 def _all_finite(arrays: Mapping[str, Array], xp: ModuleType) -> bool:
@@ -322,9 +332,10 @@ def _restore(state: TrainingState, good: Any) -> None:
 
 
 def _divergence(
-    cost: float, epoch: int, last_good: int | None, config: TrainingConfig
+    cost: float, epoch: int, last_good: int | None, config: TrainingConfig, kept: int
 ) -> DivergenceError:
-    kept = 0 if last_good is None else last_good
+    """``kept``: the epoch count the parameters were restored to (a continued run that
+    recorded no finite cost goes back to where it started, not to 0)."""
     unit = _unit(config)
     seen = (
         f"; the last finite cost was recorded at {unit} {last_good}"
@@ -353,7 +364,7 @@ class _Recorder:
         cost = float(cost_array)
         if not math.isfinite(cost):
             _restore(self.state, self.good)
-            raise _divergence(cost, epoch, self.last_good, self.config)
+            raise _divergence(cost, epoch, self.last_good, self.config, self.state.epoch)
         self.good, self.last_good = (start, epoch), epoch
         self.state.costs.append((epoch, cost))
         if self.progress is not None:
@@ -401,6 +412,7 @@ def train(
         for a ``DivergenceError``, those of the last recorded epoch whose cost was
         finite, and the exception gets a note saying so.
     """
+    check_run(X, config, xp)
     recorder = _Recorder(state, config, progress)
     if config.batch_size is None and is_lazy(xp):  # handles its own interrupts (host state)
         return _train_blockwise(state, X, Y, config, num_epochs, recorder)
