@@ -607,3 +607,62 @@ def test_finite_check_finds_one_bad_value_anywhere(xp, device, shape, order):
             a[rng.integers(shape[0]), rng.integers(shape[1])] = bad
             with pytest.raises(ValueError, match="X contains 1 NaN or infinite"):
                 check_finite({"X": xp.asarray(a, device=device)}, xp)
+
+
+# ------------------------------------------------- settings changed after construction
+
+
+def _moons_like(m=60):
+    rng = np.random.default_rng(21)
+    X = rng.standard_normal((3, m))
+    return X, (X[:1] > 0).astype(np.float64)
+
+
+@pytest.mark.parametrize(
+    "attr, value",
+    [("hidden_activation", "tanh"), ("keep_prob", 0.5), ("learning_rate", 0.2),
+     ("optimizer", "adam"), ("batch_size", 8)],
+)  # fmt: skip
+def test_a_setting_changed_after_construction_takes_effect(attr, value):
+    """fit re-derives what it needs from the public attributes: hidden_activation and
+    keep_prob set on the instance were ignored (activations and keep_probs are derived)."""
+    X, Y = _moons_like()
+    kw = dict(num_iterations=3, batch_size=16, record_every=1)
+    net = xpnet.NeuralNetwork(DIMS, **kw)
+    setattr(net, attr, value)
+    net.fit(X, Y)
+    ref = xpnet.NeuralNetwork(DIMS, **{**kw, attr: value}).fit(X, Y)
+    assert net.costs_ == ref.costs_
+    for k, p in ref.params_.items():
+        np.testing.assert_array_equal(net.params_[k], p)
+
+
+@pytest.mark.parametrize(
+    "attr, value, message",
+    [("learning_rate", -1.0, "learning_rate must be positive"),
+     ("batch_size", 0, "batch_size must be positive"),
+     ("optimizer", "adamw", "optimizer='adamw' is not known"),
+     ("record_every", 0, "record_every must be positive"),
+     ("shuffle", "Course", "shuffle='Course' is not valid"),
+     ("keep_prob", 1.5, "keep_prob"),
+     ("output_activation", "softmax", "softmax over one class")],
+)  # fmt: skip
+def test_a_setting_changed_after_construction_is_checked(attr, value, message):
+    """Checked at fit like a constructor argument: a negative learning_rate trained
+    (gradient ascent), the others failed deep in the loop (ZeroDivisionError, KeyError,
+    range() arg 3 must not be zero) or were silently replaced (shuffle='Course')."""
+    X, Y = _moons_like()
+    net = xpnet.NeuralNetwork(DIMS, num_iterations=2, batch_size=16)
+    setattr(net, attr, value)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        net.fit(X, Y)
+
+
+def test_a_continued_fit_refuses_a_changed_architecture():
+    X, Y = _moons_like()
+    net = xpnet.NeuralNetwork(DIMS, num_iterations=2, warm_start=True).fit(X, Y)
+    net.layer_dims = [3, 4, 4, 1]
+    with pytest.raises(ValueError, match=r"layer_dims=\[3, 4, 4, 1\] no longer matches"):
+        net.fit(X, Y)
+    with pytest.raises(ValueError, match="no longer matches"):
+        net.partial_fit(X, Y)

@@ -206,72 +206,98 @@ class NeuralNetwork:
         verbose: bool = False,
         compile: Any = "auto",
     ) -> None:
-        self.layer_dims = v.check_layer_dims(layer_dims)
-        self.hidden_activation = get_activation(hidden_activation)
-        self.output_activation = get_activation(output_activation)
+        self.layer_dims = layer_dims
+        self.hidden_activation = hidden_activation
+        self.output_activation = output_activation
+        self.learning_rate = learning_rate
+        self.num_iterations = num_iterations
+        self.init = init
+        self.init_scale = init_scale
+        self.seed = seed
+        self.l2 = l2
+        self.optimizer = optimizer
+        self.beta = beta
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.learning_rate_decay = learning_rate_decay
+        self.decay_rate = decay_rate
+        self.time_interval = time_interval
+        self.keep_prob = keep_prob
+        self.warm_start = warm_start
+        self.backend = backend
+        self.device = device
+        self.dtype = dtype
+        self.impl = impl
+        self.record_every = record_every
+        self.verbose = verbose
+        self.compile = compile
+        self._check_settings()
+
+    def _check_settings(self) -> None:
+        """Validate the settings and derive ``activations`` and ``keep_probs`` from them:
+        at construction and again at every ``fit``/``partial_fit``, so an attribute set
+        afterwards (``net.keep_prob = 0.5``) takes effect and is checked like an argument
+        (it was ignored, or trained unchecked: a negative learning_rate ascended)."""
+        self.layer_dims = v.check_layer_dims(self.layer_dims)
+        self.hidden_activation = get_activation(self.hidden_activation)
+        self.output_activation = get_activation(self.output_activation)
         self.activations = v.check_activations(
             [self.hidden_activation] * (len(self.layer_dims) - 2) + [self.output_activation],
             len(self.layer_dims) - 1,
         )
         v.check_output_units(self.output_activation, self.layer_dims[-1])
-        self.learning_rate = v.check_positive("learning_rate", learning_rate)
+        self.learning_rate = v.check_positive("learning_rate", self.learning_rate)
         self.num_iterations = v.check_positive(
-            "num_iterations", num_iterations, integer=True, example=2500
+            "num_iterations", self.num_iterations, integer=True, example=2500
         )
-        self.init = v.check_name("init", init, INITS)
-        self.init_scale = v.check_positive("init_scale", init_scale)
+        self.init = v.check_name("init", self.init, INITS)
+        self.init_scale = v.check_positive("init_scale", self.init_scale)
         if not (
-            seed is None
-            or isinstance(seed, np.random.Generator | np.random.RandomState)
-            or (isinstance(seed, Integral) and not isinstance(seed, bool))
+            self.seed is None
+            or isinstance(self.seed, np.random.Generator | np.random.RandomState)
+            or (isinstance(self.seed, Integral) and not isinstance(self.seed, bool))
         ):
             raise TypeError(
                 f"seed must be an int, None, a numpy.random.Generator or a "
-                f"numpy.random.RandomState (the course's legacy draws), got {seed!r}"
+                f"numpy.random.RandomState (the course's legacy draws), got {self.seed!r}"
             )
-        self.seed = seed
-        self.l2 = v.check_nonnegative("l2", l2)
-        self.optimizer = v.check_name("optimizer", optimizer, tuple(OPTIMIZERS))
-        self.beta = v.check_unit_interval("beta", beta, low_open=False, high_open=True)
-        self.beta1 = v.check_unit_interval("beta1", beta1, low_open=False, high_open=True)
-        self.beta2 = v.check_unit_interval("beta2", beta2, low_open=False, high_open=True)
-        self.epsilon = v.check_positive("epsilon", epsilon, example=1e-8)
-        if batch_size is not None:
-            v.check_positive("batch_size", batch_size, integer=True, example=64)
-        self.batch_size = batch_size
-        if shuffle not in (True, False, "course"):
+        self.l2 = v.check_nonnegative("l2", self.l2)
+        self.optimizer = v.check_name("optimizer", self.optimizer, tuple(OPTIMIZERS))
+        self.beta = v.check_unit_interval("beta", self.beta, low_open=False, high_open=True)
+        self.beta1 = v.check_unit_interval("beta1", self.beta1, low_open=False, high_open=True)
+        self.beta2 = v.check_unit_interval("beta2", self.beta2, low_open=False, high_open=True)
+        self.epsilon = v.check_positive("epsilon", self.epsilon, example=1e-8)
+        if self.batch_size is not None:
+            v.check_positive("batch_size", self.batch_size, integer=True, example=64)
+        if self.shuffle not in (True, False, "course"):
             raise ValueError(
-                f"shuffle={shuffle!r} is not valid; expected True (seeded shuffles), False "
+                f"shuffle={self.shuffle!r} is not valid; expected True (seeded shuffles), False "
                 "(keep the order) or 'course' (RandomState(11 + epoch), the assignment's rule)"
             )
-        self.shuffle = shuffle
-        if not (learning_rate_decay is None or callable(learning_rate_decay)):
-            v.check_name("learning_rate_decay", learning_rate_decay, SCHEDULES)
-        self.learning_rate_decay = learning_rate_decay
-        self.decay_rate = v.check_positive("decay_rate", decay_rate, example=1.0)
+        if not (self.learning_rate_decay is None or callable(self.learning_rate_decay)):
+            v.check_name("learning_rate_decay", self.learning_rate_decay, SCHEDULES)
+        self.decay_rate = v.check_positive("decay_rate", self.decay_rate, example=1.0)
         self.time_interval = v.check_positive(
-            "time_interval", time_interval, integer=True, example=1000
+            "time_interval", self.time_interval, integer=True, example=1000
         )
-        self.keep_prob = keep_prob
-        self.keep_probs = v.check_keep_prob(keep_prob, len(self.layer_dims) - 2)
-        self.warm_start = bool(warm_start)
-        self.backend = backend
-        self.device = device
-        self.dtype = dtype
-        self.impl = v.check_name("impl", impl, tuple(IMPLS))
-        self.record_every = v.check_positive("record_every", record_every, integer=True)
-        self.verbose = verbose
-        self.compile = check_mode(compile)
-        if backend is not None:
-            xp = get_namespace(backend)  # fails now, clearly, if the backend is unusable
-            resolve_dtype(xp, dtype)
-            resolve_device(xp, device)
+        self.keep_probs = v.check_keep_prob(self.keep_prob, len(self.layer_dims) - 2)
+        self.warm_start = bool(self.warm_start)
+        self.impl = v.check_name("impl", self.impl, tuple(IMPLS))
+        self.record_every = v.check_positive("record_every", self.record_every, integer=True)
+        self.compile = check_mode(self.compile)
+        if self.backend is not None:
+            xp = get_namespace(self.backend)  # fails now, clearly, if the backend is unusable
+            resolve_dtype(xp, self.dtype)
+            resolve_device(xp, self.device)
             if (
-                isinstance(seed, np.random.RandomState)
+                isinstance(self.seed, np.random.RandomState)
                 and self.keep_probs
                 and min(self.keep_probs) < 1
             ):
-                make_dropout_rng(xp, None, seed)  # refuses a RandomState off NumPy
+                make_dropout_rng(xp, None, self.seed)  # refuses a RandomState off NumPy
 
     @classmethod
     def from_params(
@@ -416,6 +442,7 @@ class NeuralNetwork:
     def _train(
         self, X: Any, Y: Any, epochs: int, initial_params: Any, continuing: bool
     ) -> NeuralNetwork:
+        self._check_settings()  # attributes set since construction, checked and in effect
         at = self._model_placement() if continuing else self._placement({"X": X, "Y": Y})
         xp, device, dtype = at.xp, at.device, at.dtype
         X = self._prepare_X(X, at, training=True)
@@ -424,6 +451,14 @@ class NeuralNetwork:
         check_run(X, config, xp)  # before anything of the fitted model changes
         if continuing:
             params = self.params_
+            try:
+                v.check_params(params, self.layer_dims)
+            except ValueError as exc:
+                raise ValueError(
+                    f"layer_dims={self.layer_dims} no longer matches the fitted params_ "
+                    f"({exc}); a continued fit (warm_start, partial_fit) keeps the "
+                    "architecture: set warm_start=False to start again, or make a new model"
+                ) from None
             opt_state = getattr(self, "opt_state_", None)
             if opt_state is None or set(opt_state) != optimizer_state_keys(self.optimizer, params):
                 # none yet (from_params), or another optimizer's: start this one at zero
