@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ._backend import device_of, is_traced, to_numpy
+from ._backend import check_same_namespace_and_device, device_of, is_traced, to_numpy
 from .activations import Activation, get_activation
 
 Array = Any
@@ -386,11 +386,22 @@ def check_masks(masks: Any, params: Mapping[str, Array], m: int, xp: ModuleType)
     for l, D in enumerate(masks, start=1):
         if D is None:
             continue
-        want = (params[f"W{l}"].shape[0], m)
+        W = params[f"W{l}"]
+        # Library and device first: a NumPy mask with torch parameters would be mixed in.
+        check_same_namespace_and_device({f"params['W{l}']": W, f"masks[{l - 1}]": D})
+        want = (W.shape[0], m)
         if tuple(D.shape) != want:
             raise ValueError(
                 f"masks[{l - 1}] has shape {tuple(D.shape)}; expected (n[{l}], m) = {want}, "
                 "the shape of that layer's activations"
+            )
+        if D.dtype != W.dtype:
+            # A*D would promote A[l], and with it A[L], the cost and every gradient.
+            raise TypeError(
+                f"masks[{l - 1}] has dtype {D.dtype} but params['W{l}'] has {W.dtype}; a "
+                "mask must have its layer's dtype, or it silently changes the dtype of A[L] "
+                f"and of every gradient: cast it with xp.astype(D, params['W{l}'].dtype), or "
+                "draw the masks with xpnet.dropout_masks(params, m, keep_prob)"
             )
     return list(masks)
 
@@ -412,22 +423,21 @@ def check_unit_interval(arg: str, value: Any, *, low_open: bool, high_open: bool
 def check_keep_prob(keep_prob: Any, n_hidden: int) -> tuple[float, ...]:
     """``keep_prob``: one number for every hidden layer, or one per hidden layer, in (0, 1]."""
     if isinstance(keep_prob, Real) and not isinstance(keep_prob, bool):
-        values = [keep_prob] * n_hidden
-    elif isinstance(keep_prob, Sequence) and not isinstance(keep_prob, str):
-        values = list(keep_prob)
-        if len(values) != n_hidden:
-            raise ValueError(
-                f"keep_prob has {len(values)} entries but the network has {n_hidden} hidden "
-                f"layers; give one per hidden layer (the output layer never drops), or one "
-                "number for all"
-            )
-    else:
+        k = check_unit_interval("keep_prob", keep_prob, low_open=True, high_open=False)
+        return (k,) * n_hidden
+    if not isinstance(keep_prob, Sequence) or isinstance(keep_prob, str):
         raise TypeError(
             f"keep_prob must be a number in (0, 1] or a list of them, got {keep_prob!r}"
         )
-    return tuple(
-        check_unit_interval(
-            f"keep_prob[{i}]" if len(values) > 1 else "keep_prob", k, low_open=True, high_open=False
+    values = list(keep_prob)
+    if len(values) != n_hidden:
+        entries = "entry" if len(values) == 1 else "entries"
+        layers = "hidden layer" if n_hidden == 1 else "hidden layers"
+        raise ValueError(
+            f"keep_prob has {len(values)} {entries} but the network has {n_hidden} {layers}; "
+            "give one per hidden layer (the output layer never drops), or one number for all"
         )
+    return tuple(
+        check_unit_interval(f"keep_prob[{i}]", k, low_open=True, high_open=False)
         for i, k in enumerate(values)
     )

@@ -6,7 +6,9 @@ the course's HDF5 image files are read from a path the user gives.
 
 from __future__ import annotations
 
+import math
 import os
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -47,6 +49,17 @@ def planar_flower(m: int = 400, a: float = 4.0, seed: int = 1) -> tuple[np.ndarr
     return X.T.copy(), Y.T.copy()
 
 
+def _check_noise(noise: Any) -> None:
+    """``noise``, the standard deviation of the added N(0, noise²): a finite number >= 0."""
+    if isinstance(noise, bool) or not isinstance(noise, Real):
+        raise TypeError(f"noise must be a number >= 0 (a standard deviation), got {noise!r}")
+    if not (noise >= 0 and math.isfinite(noise)):
+        raise ValueError(
+            f"noise={noise!r} must be finite and >= 0: it is the standard deviation of the "
+            "Gaussian noise added to each coordinate; use e.g. noise=0.2, or 0 for none"
+        )
+
+
 def _shuffle_and_noise(
     points: np.ndarray, labels: np.ndarray, noise: float, rng: np.random.RandomState
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -77,6 +90,7 @@ def moons(m: int = 300, noise: float = 0.2, seed: int = 3) -> tuple[np.ndarray, 
     """
     if m < 2:
         raise ValueError(f"m={m} must be >= 2 (at least one point per half circle)")
+    _check_noise(noise)
     n_out = m // 2
     t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, m - n_out)
     outer = np.stack([np.cos(t_out), np.sin(t_out)], axis=1)
@@ -107,6 +121,7 @@ def circles(
         raise ValueError(f"m={m} must be >= 2 (at least one point per circle)")
     if not 0 < factor < 1:
         raise ValueError(f"factor={factor} must be in (0, 1): the inner circle's radius")
+    _check_noise(noise)
     n_out = m // 2
     a_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
     a_in = np.linspace(0, 2 * np.pi, m - n_out, endpoint=False)

@@ -85,12 +85,24 @@ def gradient_check(
     v.check_X(X, params["W1"].shape[1])
     C = params[f"W{L}"].shape[0]  # 1 for a sigmoid output, the classes for softmax
     v.check_Y(Y, X.shape[1], C=C)
+    if masks is not None:  # checked against the parameters as given, then cast with them
+        masks = v.check_masks(masks, params, X.shape[1], xp)
     f64 = xp.float64
     params = {k: xp.astype(p, f64) for k, p in params.items()}
     X, Y = xp.astype(X, f64), v.as_labels(Y, xp, f64, C)
+    got = params["W1"].dtype
+    if got != f64:
+        # JAX without 64-bit mode casts to float32 (with only a warning): the central
+        # differences with ε = 1e-7 would then be rounding noise, and a right backward
+        # pass would report a relative difference near 1.
+        raise ValueError(
+            "gradient_check computes in float64, but casting params to float64 on this backend "
+            f"gives {got}: float64 is not available. On JAX, 64-bit mode is off; call "
+            "jax.config.update('jax_enable_x64', True) at start-up (before creating the "
+            "arrays), or run the check on NumPy arrays (xpnet.to_numpy)"
+        )
     if masks is not None:
-        masks = [None if D is None else xp.astype(D, f64) for D in
-                 v.check_masks(masks, params, X.shape[1], xp)]  # fmt: skip
+        masks = [None if D is None else xp.astype(D, f64) for D in masks]
     forward, backward = IMPLS[impl]
     output = acts[-1].name
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import get_namespace, resolve_device, resolve_dtype, to_backend
-from ._validation import check_layer_dims, check_name
+from ._validation import check_layer_dims, check_name, check_positive
 
 __all__ = ["INITS", "initialize_parameters"]
 
@@ -66,11 +66,13 @@ def initialize_parameters(
         order, exactly as the course's ``np.random.seed(s)`` followed by
         ``np.random.randn`` calls (pass ``numpy.random.RandomState(s)``).
     scale : float
-        Multiplier of the ``"random"`` scheme (the course uses 0.01).
+        Multiplier of the ``"random"`` scheme (the course uses 0.01); a finite number
+        > 0, checked for every scheme.
     xp, device, dtype
         Target namespace (default NumPy), device and floating dtype (default float64).
     """
     check_name("init", init, INITS)
+    check_positive("scale", scale, example=0.01)
     dims = check_layer_dims(layer_dims)
     xp = get_namespace("numpy") if xp is None else xp
     device = resolve_device(xp, device)

@@ -13,7 +13,10 @@ dict of arrays shaped like the parameters, named as in the course,
 
 Hyperparameters are Python floats closed over by the training step; the learning
 rate α may be a 0-d array (it changes with the decay schedule, and under a
-compiler it must not be a constant).
+compiler it must not be a constant). The public functions check them as
+:class:`xpnet.NeuralNetwork` does (β, β₁, β₂ in [0, 1), ε > 0);
+:func:`optimizer_update` checks once and binds the unchecked kernels, so the
+training step pays nothing per call.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from types import ModuleType
 from typing import Any
 
 import array_api_compat
+
+from . import _validation
 
 __all__ = [
     "OPTIMIZERS",
@@ -47,8 +52,22 @@ OPTIMIZERS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _check_hyperparameters(
+    *, beta: float | None = None, beta1: float | None = None,
+    beta2: float | None = None, epsilon: float | None = None,
+) -> None:  # fmt: skip
+    """β, β₁, β₂ in [0, 1) (β = 1 never moves, β₁ = 1 divides by 1 - β₁ᵗ = 0) and ε > 0
+    (ε = 0 divides 0 by 0 where a gradient is 0); None is not checked."""
+    for arg, value in (("beta", beta), ("beta1", beta1), ("beta2", beta2)):
+        if value is not None:
+            _validation.check_unit_interval(arg, value, low_open=False, high_open=True)
+    if epsilon is not None:
+        _validation.check_positive("epsilon", epsilon, example=1e-8)
+
+
 def optimizer_state_keys(name: str, params: Params) -> set[str]:
     """The keys of optimizer ``name``'s state for ``params``: {"vdW1", ..., "t"}."""
+    _validation.check_name("optimizer", name, tuple(OPTIMIZERS))
     return {f"{prefix}d{k}" for prefix in OPTIMIZERS[name] for k in params} | {"t"}
 
 
@@ -58,6 +77,7 @@ def initialize_optimizer_state(name: str, params: Params, *, xp: ModuleType) -> 
     Keys are ``"vdW1"``, ``"sdb2"``... for the averages ``name`` keeps (see
     :data:`OPTIMIZERS`), plus ``"t"``, a 0-d array of the parameters' dtype.
     """
+    _validation.check_name("optimizer", name, tuple(OPTIMIZERS))
     W1 = params["W1"]
     device = array_api_compat.device(W1)
     state = {
@@ -84,7 +104,17 @@ def momentum_update(
 
     v[dW[l]] := β v[dW[l]] + (1 - β) dW[l],   W[l] := W[l] - α v[dW[l]]
     v[db[l]] := β v[db[l]] + (1 - β) db[l],   b[l] := b[l] - α v[db[l]]
+
+    with β in [0, 1).
     """
+    _check_hyperparameters(beta=beta)
+    return _momentum(params, grads, state, learning_rate, beta=beta)
+
+
+def _momentum(
+    params: Params, grads: Params, state: Params, learning_rate: Any, *, beta: float
+) -> tuple[dict[str, Array], dict[str, Array]]:
+    """:func:`momentum_update` without the checks of β."""
     new_params, new_state = {}, {"t": state["t"] + 1}
     for k, p in params.items():
         v = beta * state[f"vd{k}"] + (1 - beta) * grads[f"d{k}"]
@@ -107,8 +137,23 @@ def rmsprop_update(
 
     s[dW[l]] := β₂ s[dW[l]] + (1 - β₂) dW[l]²,   W[l] := W[l] - α dW[l] / (√s[dW[l]] + ε)
 
-    and the same for b[l] (squares are element-wise).
+    and the same for b[l] (squares are element-wise), with β₂ in [0, 1) and ε > 0.
     """
+    _check_hyperparameters(beta2=beta2, epsilon=epsilon)
+    return _rmsprop(params, grads, state, learning_rate, beta2=beta2, epsilon=epsilon, xp=xp)
+
+
+def _rmsprop(
+    params: Params,
+    grads: Params,
+    state: Params,
+    learning_rate: Any,
+    *,
+    beta2: float,
+    epsilon: float,
+    xp: ModuleType,
+) -> tuple[dict[str, Array], dict[str, Array]]:
+    """:func:`rmsprop_update` without the checks of β₂ and ε."""
     new_params, new_state = {}, {"t": state["t"] + 1}
     for k, p in params.items():
         g = grads[f"d{k}"]
@@ -136,13 +181,31 @@ def adam_update(
     s[dW] := β₂ s[dW] + (1 - β₂) dW²,     ŝ[dW] = s[dW] / (1 - β₂ᵗ)
     W := W - α v̂[dW] / (√ŝ[dW] + ε)
 
-    for every W[l] and b[l].
+    for every W[l] and b[l], with β₁, β₂ in [0, 1) and ε > 0.
 
     The last line is computed in the equal form W := W - α_t v[dW] / (√s[dW] + ε_t),
     with the scalars α_t = α √(1 - β₂ᵗ) / (1 - β₁ᵗ) and ε_t = ε √(1 - β₂ᵗ) (multiply the
     fraction above and below by √(1 - β₂ᵗ)): five passes over each parameter instead
     of seven, the same numbers up to rounding.
     """
+    _check_hyperparameters(beta1=beta1, beta2=beta2, epsilon=epsilon)
+    return _adam(
+        params, grads, state, learning_rate, beta1=beta1, beta2=beta2, epsilon=epsilon, xp=xp
+    )
+
+
+def _adam(
+    params: Params,
+    grads: Params,
+    state: Params,
+    learning_rate: Any,
+    *,
+    beta1: float,
+    beta2: float,
+    epsilon: float,
+    xp: ModuleType,
+) -> tuple[dict[str, Array], dict[str, Array]]:
+    """:func:`adam_update` without the checks of β₁, β₂ and ε."""
     t = state["t"] + 1
     c1 = 1 - beta1**t  # 1 - β₁ᵗ, on the device: t is a 0-d array (Python float ** array)
     root_c2 = xp.sqrt(1 - beta2**t)  # √(1 - β₂ᵗ)
@@ -168,15 +231,18 @@ def optimizer_update(
     xp: ModuleType,
 ) -> Callable[[Params, Params, Params, Any], tuple[dict[str, Array], dict[str, Array]]]:
     """The update ``(params, grads, state, α) -> (params, state)`` of optimizer ``name``,
-    with its hyperparameters bound."""
+    with its hyperparameters bound.
+
+    ``name`` is one of :data:`OPTIMIZERS`; β, β₁ and β₂ must be in [0, 1) and ε > 0
+    (all four are checked here, once, whichever the optimizer uses, as
+    :class:`xpnet.NeuralNetwork` does).
+    """
+    _validation.check_name("optimizer", name, tuple(OPTIMIZERS))
+    _check_hyperparameters(beta=beta, beta1=beta1, beta2=beta2, epsilon=epsilon)
     if name == "gd":
         return gd_update
     if name == "momentum":
-        return lambda p, g, s, lr: momentum_update(p, g, s, lr, beta=beta)
+        return lambda p, g, s, lr: _momentum(p, g, s, lr, beta=beta)
     if name == "rmsprop":
-        return lambda p, g, s, lr: rmsprop_update(p, g, s, lr, beta2=beta2, epsilon=epsilon, xp=xp)
-    if name == "adam":
-        return lambda p, g, s, lr: adam_update(
-            p, g, s, lr, beta1=beta1, beta2=beta2, epsilon=epsilon, xp=xp
-        )
-    raise ValueError(f"optimizer={name!r} is not known; expected one of {list(OPTIMIZERS)}")
+        return lambda p, g, s, lr: _rmsprop(p, g, s, lr, beta2=beta2, epsilon=epsilon, xp=xp)
+    return lambda p, g, s, lr: _adam(p, g, s, lr, beta1=beta1, beta2=beta2, epsilon=epsilon, xp=xp)

@@ -320,8 +320,8 @@ def cost(
     logits : array like AL, optional
         The output pre-activation Z[L] (``caches[-1].Z``). When given, the cost is
         computed from it exactly (softplus form for C = 1, log-sum-exp for C >= 2),
-        finite for any Z[L]; otherwise AL is clipped to [ε, 1-ε] (ε = machine
-        epsilon).
+        finite for any Z[L]; otherwise AL is clipped, to [ε, 1-ε] for C = 1 and to
+        [ε, 1] for C >= 2 (ε = the dtype's machine epsilon).
 
     Returns
     -------
@@ -389,6 +389,16 @@ def backward(
     l2 = v.check_nonnegative("l2", l2)
     if not caches or not all(isinstance(c, LayerCache) for c in caches):
         raise TypeError("caches must be the list of LayerCache returned by xpnet.forward")
+    output = caches[-1].activation
+    if output is None or output.name not in OUTPUT_LOSSES:
+        raise ValueError(
+            f"caches[-1] (layer {len(caches)}, the output layer) was made with activation "
+            f"{getattr(output, 'name', output)!r}; backward starts from the output error "
+            "dZ[L] = A[L] - Y of the cross-entropy cost, which needs the last layer's "
+            "activation to be 'sigmoid' (binary, one output unit) or 'softmax' (C >= 2 "
+            "classes): build the last layer with one of them, or step back through a "
+            "hidden layer alone with xpnet.linear_activation_backward"
+        )
     xp, _ = check_same_namespace_and_device({"AL": AL, "Y": Y, "caches[-1].Z": caches[-1].Z})
     if tuple(AL.shape) != tuple(caches[-1].Z.shape):
         raise ValueError(
@@ -417,7 +427,23 @@ def update(
                 f"grads['d{k}'] has shape {tuple(grads[f'd{k}'].shape)} but params['{k}'] has "
                 f"{tuple(p.shape)}; gradients must match their parameters"
             )
-    check_same_namespace_and_device({**params, **{f"d{k}": grads[f"d{k}"] for k in params}})
+    xp, _ = check_same_namespace_and_device({**params, **{f"d{k}": grads[f"d{k}"] for k in params}})
+    for k, p in params.items():
+        g = grads[f"d{k}"]
+        if not v.is_floating(xp, p):
+            raise TypeError(
+                f"params['{k}'] has dtype {p.dtype}; expected float32 or float64. Convert it, "
+                f"e.g. xp.astype(params['{k}'], xp.float64)"
+            )
+        if g.dtype != p.dtype:
+            # W - α dW would promote: a float32 network would come back float64.
+            raise TypeError(
+                f"grads['d{k}'] has dtype {g.dtype} but params['{k}'] has {p.dtype}; each "
+                "gradient must have its parameter's dtype, or the update silently changes "
+                f"the parameters' dtype: cast it with xp.astype(grads['d{k}'], "
+                f"params['{k}'].dtype), or compute it from parameters, X and masks of one "
+                "dtype"
+            )
     return update_parameters(params, grads, learning_rate)
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from numbers import Integral
 from typing import Any
+
+from . import _validation
 
 __all__ = ["SCHEDULES", "inverse_time_decay", "learning_rate_at", "scheduled_decay"]
 
@@ -40,23 +43,37 @@ def learning_rate_at(
     ``decay(α₀, epoch - 1)``.
 
     ``decay`` is None (constant α₀), "inverse_time", "scheduled", or a callable
-    ``(α₀, e) -> α``, which must return a positive finite number.
+    ``(α₀, e) -> α``, which must return a positive finite number. α₀ and
+    ``decay_rate`` must be positive and finite, ``time_interval`` an integer >= 1 and
+    ``epoch`` an integer >= 0, as :class:`xpnet.NeuralNetwork` requires; every rate
+    returned is positive and finite.
     """
+    if not (decay is None or callable(decay)):
+        _validation.check_name("learning_rate_decay", decay, SCHEDULES)
+    _validation.check_positive("alpha0", alpha0, example=0.0075)
+    _validation.check_positive("decay_rate", decay_rate, example=1.0)
+    _validation.check_positive("time_interval", time_interval, integer=True, example=1000)
+    if isinstance(epoch, bool) or not isinstance(epoch, Integral):
+        raise TypeError(f"epoch must be an integer >= 0 (0 is the first epoch), got {epoch!r}")
+    if epoch < 0:
+        raise ValueError(f"epoch={epoch!r} is negative; expected an integer >= 0 (0 is the first)")
     if decay is None or epoch == 0:
         return alpha0
     e = epoch - 1
     if decay == "inverse_time":
-        return inverse_time_decay(alpha0, e, decay_rate)
-    if decay == "scheduled":
-        return scheduled_decay(alpha0, e, decay_rate, time_interval)
-    alpha: Any = decay(alpha0, e)
+        alpha: Any = inverse_time_decay(alpha0, e, decay_rate)
+    elif decay == "scheduled":
+        alpha = scheduled_decay(alpha0, e, decay_rate, time_interval)
+    else:
+        alpha = decay(alpha0, e)
     try:
         value = float(alpha)
     except (TypeError, ValueError):
         value = math.nan
     if not (value > 0 and math.isfinite(value)):
         raise ValueError(
-            f"learning_rate_decay returned {alpha!r} for (alpha0={alpha0}, epoch={e}); it must "
+            f"learning_rate_decay{'=' + repr(decay) if isinstance(decay, str) else ''} returned "
+            f"{alpha!r} for (alpha0={alpha0}, epoch={e}); it must "
             "return a positive finite number, e.g. lambda a0, e: a0 / (1 + 0.1 * e)"
         )
     return value

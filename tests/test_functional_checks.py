@@ -1,0 +1,214 @@
+"""Input checks of the public functional API found by a bug hunt: each case was accepted
+silently (a wrong number, a changed dtype) or failed with an error that named neither
+the argument nor the fix (a bare KeyError, ZeroDivisionError, NumPy's "scale < 0")."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import xpnet
+from xpnet import optimizers
+from xpnet._testing import Backend
+from xpnet.datasets import circles, moons
+from xpnet.schedules import learning_rate_at
+
+
+def _params(xp, device, dims=(3, 4, 1), dtype="float64"):
+    host = xpnet.initialize_parameters(list(dims), "he", seed=0)
+    return {k: xp.asarray(a, dtype=getattr(xp, dtype), device=device) for k, a in host.items()}
+
+
+# --------------------------------------------------------------------------- gradient_check
+
+
+def test_gradient_check_refuses_jax_without_64_bit_mode():
+    """Without 64-bit mode JAX's float64 cast stays float32 (a warning only): a right
+    backward pass came out with a relative difference near 0.5 instead of 1e-9."""
+    jax = pytest.importorskip("jax")
+    jnp = pytest.importorskip("jax.numpy")
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((3, 5)), (rng.random((1, 5)) > 0.5) * 1.0
+    host = xpnet.initialize_parameters([3, 4, 1], seed=0)
+    was = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", False)
+    try:
+        params = {k: jnp.asarray(a) for k, a in host.items()}
+        with pytest.warns(UserWarning), pytest.raises(ValueError, match="jax_enable_x64"):
+            xpnet.gradient_check(params, jnp.asarray(X), jnp.asarray(Y), ["relu", "sigmoid"])
+    finally:
+        jax.config.update("jax_enable_x64", was)
+
+
+# --------------------------------------------------------------------------- backward
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "linear"])
+def test_backward_names_a_last_layer_without_an_output_activation(xp, device, activation):
+    """A last cache made by a hidden activation raised a bare KeyError: 'relu'."""
+    p = _params(xp, device)
+    X = xp.asarray(np.ones((3, 5)), dtype=xp.float64, device=device)
+    Y = xp.asarray(np.ones((1, 5)), dtype=xp.float64, device=device)
+    A1, c1 = xpnet.linear_activation_forward(X, p["W1"], p["b1"], "relu")
+    A2, c2 = xpnet.linear_activation_forward(A1, p["W2"], p["b2"], activation)
+    with pytest.raises(ValueError, match=rf"caches\[-1\].*'{activation}'.*'sigmoid'.*'softmax'"):
+        xpnet.backward(A2, Y, [c1, c2])
+
+
+# --------------------------------------------------------------------------- masks and update
+
+
+def test_a_mask_of_another_dtype_is_refused(xp, device):
+    """A float64 mask with float32 parameters turned A[L] and every gradient float64."""
+    p = _params(xp, device, dtype="float32")
+    X = xp.asarray(np.ones((3, 5)), dtype=xp.float32, device=device)
+    D = xp.asarray(np.full((4, 5), 2.0), dtype=xp.float64, device=device)
+    with pytest.raises(TypeError, match=r"masks\[0\] has dtype .*float64.* params\['W1'\] has"):
+        xpnet.forward(X, p, ["relu", "sigmoid"], masks=[D, None])
+    Y = xp.asarray(np.ones((1, 5)), dtype=xp.float64, device=device)
+    with pytest.raises(TypeError, match=r"masks\[0\] has dtype"):
+        xpnet.gradient_check(p, X, Y, ["relu", "sigmoid"], masks=[D, None])
+
+
+@pytest.mark.skip_xp_backends(Backend.NUMPY, reason="the mask is a NumPy array: same library")
+def test_a_mask_of_another_library_is_refused(xp, device):
+    """A NumPy mask with torch (or other) parameters was accepted and mixed in."""
+    p = _params(xp, device)
+    X = xp.asarray(np.ones((3, 5)), dtype=xp.float64, device=device)
+    with pytest.raises(TypeError, match=r"masks\[0\]: numpy"):
+        xpnet.forward(X, p, ["relu", "sigmoid"], masks=[np.full((4, 5), 2.0), None])
+
+
+def test_a_mask_on_another_device_is_refused():
+    strict = pytest.importorskip("array_api_strict")
+    xp = xpnet.get_namespace("array_api_strict")
+    device1 = xpnet._backend.resolve_device(xp, "device1")
+    p = _params(xp, device1)
+    X = xp.asarray(np.ones((3, 5)), dtype=xp.float64, device=device1)
+    D = xp.asarray(np.full((4, 5), 2.0), dtype=xp.float64, device=strict.Device("CPU_DEVICE"))
+    with pytest.raises(ValueError, match=r"masks\[0\] is on device"):
+        xpnet.forward(X, p, ["relu", "sigmoid"], masks=[D, None])
+
+
+def test_update_refuses_gradients_of_another_dtype(xp, device):
+    """update(params32, grads64, α) returned float64 parameters."""
+    p = _params(xp, device, dtype="float32")
+    grads = {f"d{k}": xp.ones(a.shape, dtype=xp.float64, device=device) for k, a in p.items()}
+    with pytest.raises(TypeError, match=r"grads\['dW1'\] has dtype .*float64.* params\['W1'\]"):
+        xpnet.update(p, grads, 0.1)
+
+
+# --------------------------------------------------------------------------- optimizers
+
+
+@pytest.mark.parametrize(
+    ("name", "hyper", "match"),
+    [
+        ("adam", {"beta1": 1.0}, r"beta1=1.0 is outside \[0, 1\)"),
+        ("adam", {"beta2": 1.5}, r"beta2=1.5 is outside \[0, 1\)"),
+        ("momentum", {"beta": 1.0}, r"beta=1.0 is outside \[0, 1\)"),
+        ("rmsprop", {"epsilon": 0.0}, "epsilon must be positive"),
+        ("adam", {"epsilon": math.nan}, "epsilon must be positive"),
+    ],
+)
+def test_optimizer_update_checks_its_hyperparameters(name, hyper, match):
+    """beta1=1 gave NaN parameters, epsilon=0 divided 0 by 0, beta2=1.5 was taken."""
+    with pytest.raises(ValueError, match=match):
+        optimizers.optimizer_update(name, **hyper, xp=np)
+
+
+@pytest.mark.parametrize(
+    ("update", "hyper", "match"),
+    [
+        (optimizers.adam_update, {"beta1": 1.0, "beta2": 0.999, "epsilon": 1e-8}, "beta1"),
+        (optimizers.adam_update, {"beta1": 0.9, "beta2": -0.1, "epsilon": 1e-8}, "beta2"),
+        (optimizers.momentum_update, {"beta": 1.0}, "beta"),
+        (optimizers.rmsprop_update, {"beta2": 0.999, "epsilon": 0.0}, "epsilon"),
+    ],
+)
+def test_the_optimizers_own_updates_check_their_hyperparameters(update, hyper, match):
+    p = xpnet.initialize_parameters([2, 1], seed=0)
+    grads = {f"d{k}": np.ones_like(a) for k, a in p.items()}
+    state = optimizers.initialize_optimizer_state("adam", p, xp=np)
+    kw = {} if update is optimizers.momentum_update else {"xp": np}
+    with pytest.raises(ValueError, match=match):
+        update(p, grads, state, 0.01, **hyper, **kw)
+
+
+def test_optimizer_state_functions_name_an_unknown_optimizer():
+    """initialize_optimizer_state("sgd", ...) and optimizer_state_keys raised KeyError: 'sgd'."""
+    p = xpnet.initialize_parameters([2, 1], seed=0)
+    with pytest.raises(ValueError, match=r"optimizer='sgd' is not known; expected one of"):
+        optimizers.initialize_optimizer_state("sgd", p, xp=np)
+    with pytest.raises(ValueError, match=r"optimizer='sgd' is not known; expected one of"):
+        optimizers.optimizer_state_keys("sgd", p)
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+@pytest.mark.parametrize(
+    ("args", "kw", "error", "match"),
+    [
+        ((2, 0.1, "inverse_time"), {"decay_rate": -2}, ValueError, "decay_rate must be positive"),
+        ((3, 0.1, "scheduled"), {"decay_rate": -0.5, "time_interval": 1}, ValueError,
+         "decay_rate must be positive"),
+        ((3, 0.1, "scheduled"), {"time_interval": 0}, ValueError, "time_interval must be"),
+        ((3, 0.1, "scheduled"), {"time_interval": 2.5}, TypeError, "time_interval must be"),
+        ((3, 0.1, "exp"), {}, ValueError, "learning_rate_decay='exp' is not known"),
+        ((0, 0.1, "exp"), {}, ValueError, "learning_rate_decay='exp' is not known"),
+        ((-1, 0.1, "inverse_time"), {}, ValueError, "epoch=-1"),
+        ((2, -0.1, "inverse_time"), {}, ValueError, "alpha0 must be positive"),
+    ],
+)  # fmt: skip
+def test_learning_rate_at_checks_its_arguments(args, kw, error, match):
+    """Negative rates, ZeroDivisionError, and "'str' object is not callable" before."""
+    with pytest.raises(error, match=match):
+        learning_rate_at(*args, **kw)
+
+
+# --------------------------------------------------------------------------- initializers
+
+
+@pytest.mark.parametrize(
+    ("scale", "error"), [(math.nan, ValueError), (-0.01, ValueError), ("0.01", TypeError)]
+)
+def test_initialize_parameters_checks_scale(scale, error):
+    """scale=nan gave NaN weights; scale="0.01" a raw NumPy error."""
+    with pytest.raises(error, match="scale"):
+        xpnet.initialize_parameters([2, 3, 1], "random", scale=scale)
+
+
+# --------------------------------------------------------------------------- cost, data, keep_prob
+
+
+def test_cost_docstring_states_the_clip_of_each_output():
+    """The docstring said [ε, 1-ε] for both outputs; the softmax cost clips to [ε, 1]."""
+    doc = " ".join(xpnet.cost.__doc__.split())
+    assert "[ε, 1-ε] for C = 1" in doc
+    assert "[ε, 1] for C >= 2" in doc
+    # and the code does so: a softmax probability of exactly 1 costs 0, not -log(1 - ε)
+    AL = np.array([[1.0, 0.0], [0.0, 1.0]])
+    assert float(xpnet.cost(AL, np.array([[0, 1]]))) == 0.0
+
+
+@pytest.mark.parametrize("make", [moons, circles])
+@pytest.mark.parametrize("noise", [-1, math.nan])
+def test_data_sets_name_a_bad_noise(make, noise):
+    """noise=-1 gave NumPy's "scale < 0", which does not name ``noise``."""
+    with pytest.raises(ValueError, match=r"noise=.* must be finite and >= 0"):
+        make(noise=noise)
+
+
+def test_keep_prob_errors_name_the_entry_and_count_layers():
+    p = xpnet.initialize_parameters([3, 4, 1], seed=0)
+    with pytest.raises(ValueError, match=r"keep_prob\[0\]=1.5 is outside \(0, 1\]"):
+        xpnet.dropout_masks(p, 5, [1.5])
+    with pytest.raises(ValueError, match=r"keep_prob has 2 entries but the network has 1 hidden "
+                                         r"layer; give one per hidden layer"):  # fmt: skip
+        xpnet.dropout_masks(p, 5, [0.5, 0.5])
+    one_layer = xpnet.initialize_parameters([3, 1], seed=0)
+    with pytest.raises(ValueError, match=r"keep_prob=1.5 is outside \(0, 1\]"):
+        xpnet.dropout_masks(one_layer, 5, 1.5)  # no hidden layer, but still a bad number
