@@ -57,6 +57,20 @@ def learning_rate_at(
         raise TypeError(f"epoch must be an integer >= 0 (0 is the first epoch), got {epoch!r}")
     if epoch < 0:
         raise ValueError(f"epoch={epoch!r} is negative; expected an integer >= 0 (0 is the first)")
+    return rate_at(epoch, alpha0, decay, decay_rate=decay_rate, time_interval=time_interval)
+
+
+def rate_at(
+    epoch: int,
+    alpha0: float,
+    decay: str | Callable[[float, int], float] | None,
+    *,
+    decay_rate: float,
+    time_interval: int,
+) -> float:
+    """:func:`learning_rate_at` for settings already checked (the training loop's, once
+    per epoch: the checks cost 30 times the formula). A callable's result is still
+    checked, as it comes from the user at every epoch."""
     if decay is None or epoch == 0:
         return alpha0
     e = epoch - 1

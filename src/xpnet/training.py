@@ -46,7 +46,7 @@ from .activations import Activation
 from .losses import l2_gradient, l2_penalty
 from .optimizers import optimizer_update
 from .propagation import IMPLS, total_cost
-from .schedules import learning_rate_at
+from .schedules import rate_at
 
 __all__ = ["DivergenceError", "TrainingConfig", "TrainingState", "make_step", "train"]
 
@@ -81,7 +81,7 @@ class TrainingConfig:
 
     def alpha(self, epoch: int) -> float:
         """The learning rate of ``epoch`` under this run's decay schedule."""
-        return learning_rate_at(
+        return rate_at(  # the settings were checked by NeuralNetwork / compile helpers
             epoch,
             self.learning_rate,
             self.learning_rate_decay,
