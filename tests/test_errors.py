@@ -666,3 +666,17 @@ def test_a_continued_fit_refuses_a_changed_architecture():
         net.fit(X, Y)
     with pytest.raises(ValueError, match="no longer matches"):
         net.partial_fit(X, Y)
+
+
+def test_from_params_takes_lists_and_names_its_own_mistakes():
+    """Nested lists were an AttributeError ('list' has no 'shape'), dtype= a "multiple
+    values" TypeError, and a NaN weight got the data-cleaning advice."""
+    net = xpnet.NeuralNetwork.from_params({"W1": [[1.0, -2.0]], "b1": [[0.5]]})
+    assert net.layer_dims == [2, 1] and net.params_["W1"].dtype == np.float64
+    np.testing.assert_array_equal(net.predict(np.array([[1.0], [0.0]])), [[1.0]])
+    params = {"W1": np.ones((1, 2)), "b1": np.zeros((1, 1))}
+    for k, value in (("dtype", "float32"), ("layer_dims", [2, 1])):
+        with pytest.raises(TypeError, match=f"from_params takes {k} from the parameters"):
+            xpnet.NeuralNetwork.from_params(params, **{k: value})
+    with pytest.raises(ValueError, match="^from_params: W1 contains 1 NaN.*cannot start from"):
+        xpnet.NeuralNetwork.from_params({**params, "W1": np.array([[np.nan, 1.0]])})

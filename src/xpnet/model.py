@@ -319,6 +319,13 @@ class NeuralNetwork:
         zero). Torch tensors that require grad (``nn.Parameter``) are used detached:
         the model computes its own gradients and never extends their autograd graph.
         """
+        for k, how in (("layer_dims", "their shapes"), ("dtype", "cast them first to change it")):
+            if k in hyperparameters:
+                raise TypeError(
+                    f"from_params takes {k} from the parameters ({how}); leave {k}= out"
+                )
+        if isinstance(params, Mapping):  # nested lists too, as NumPy arrays
+            params = {k: p if _is_array(p) else np.asarray(p) for k, p in params.items()}
         L = v.check_params(params)
         dims = [int(params["W1"].shape[1])] + [
             int(params[f"W{l}"].shape[0]) for l in range(1, L + 1)
@@ -345,7 +352,13 @@ class NeuralNetwork:
             for k, p in params.items()
         }
         v.check_params(placed, dims)
-        v.check_finite(placed, xp)
+        try:
+            v.check_finite(placed, xp)
+        except ValueError as exc:
+            raise ValueError(
+                f"from_params: {exc.args[0].split(';')[0]}; a model cannot start from NaN or "
+                "infinite weights: check where the parameters came from (a diverged run?)"
+            ) from None
         model.params_ = placed
         model.opt_state_ = initialize_optimizer_state(model.optimizer, placed, xp=xp)
         model.costs_, model.n_iter_, model.t_ = [], 0, 0
