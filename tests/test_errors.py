@@ -78,7 +78,9 @@ def raises(exc, *fragments):
 def test_X_transposed_suggests_X_T_forward(xp, device):
     X, _ = data(m=12, n_x=5)  # (5, 12) but the network expects n_x = 12: the (m, n_x) mistake
     params = make_params(xp, device, [12, 3, 1])
-    with raises(ValueError, "X has shape (5, 12)", "layer_dims[0]", "is 12", "(n_x, m)", "X.T"):
+    with raises(
+        ValueError, "X has shape (5, 12)", "params['W1'].shape[1] (n_x)", "is 12", "(n_x, m)", "X.T"
+    ):
         xpnet.forward(xp.asarray(X, dtype=xp.float64, device=device), params, ACTS)
 
 

@@ -212,3 +212,19 @@ def test_keep_prob_errors_name_the_entry_and_count_layers():
     one_layer = xpnet.initialize_parameters([3, 1], seed=0)
     with pytest.raises(ValueError, match=r"keep_prob=1.5 is outside \(0, 1\]"):
         xpnet.dropout_masks(one_layer, 5, 1.5)  # no hidden layer, but still a bad number
+
+
+def test_shape_errors_name_what_the_function_was_given():
+    """forward, gradient_check, cost and backward take params and AL, not layer_dims or X:
+    their messages said "layer_dims[0] (n_x)" and "X has m"."""
+    P = xpnet.initialize_parameters([3, 4, 1], "he", seed=0)
+    acts = ["relu", "sigmoid"]
+    with pytest.raises(ValueError, match=r"but params\['W1'\]\.shape\[1\] \(n_x\) is 3"):
+        xpnet.forward(np.ones((4, 5)), P, acts)
+    with pytest.raises(ValueError, match=r"but params\['W1'\]\.shape\[1\] \(n_x\) is 3"):
+        xpnet.gradient_check(P, np.ones((4, 5)), np.ones((1, 5)), acts)
+    AL, caches = xpnet.forward(np.ones((3, 5)), P, acts)
+    with pytest.raises(ValueError, match=r"Y has shape \(1, 4\) but AL has m = 5"):
+        xpnet.cost(AL, np.ones((1, 4)))
+    with pytest.raises(ValueError, match=r"Y has shape \(1, 4\) but AL has m = 5"):
+        xpnet.backward(AL, np.ones((1, 4)), caches)

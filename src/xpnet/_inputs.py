@@ -89,6 +89,7 @@ def prepare_X(
     training: bool = False,
     values: bool = True,
     arg: str = "X",
+    n_x_from: str = "layer_dims[0] (n_x)",
 ) -> Array:
     """X (n_x, m) on ``at``: placed, shape-checked, Dask-chunked along m, cast, and (with
     ``values``) checked for NaN/inf; for ``training`` a torch X is detached from autograd
@@ -98,7 +99,7 @@ def prepare_X(
     if not array_api_compat.is_array_api_obj(X) and not hasattr(X, "__len__"):
         raise TypeError(f"{arg} must be an array of shape (n_x, m), got {type(X).__name__}")
     X = to_backend(X, at.xp, device=at.device)
-    v.check_X(X, n_x, arg=arg)
+    v.check_X(X, n_x, arg=arg, n_x_from=n_x_from)
     X = v.as_float(chunk_examples(X, arg=arg), at.xp, at.dtype, arg=arg)
     if not values:
         return X

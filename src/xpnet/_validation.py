@@ -91,8 +91,11 @@ def check_matrix(a: Array, arg: str, meaning: str) -> None:
     raise ValueError(f"{arg} has shape {shape} ({len(shape)}-D); {arg} must be 2-D {meaning}")
 
 
-def check_X(X: Array, n_x: int | None, *, arg: str = "X") -> None:
-    """X must be (n_x, m): one column per example, m >= 1."""
+def check_X(
+    X: Array, n_x: int | None, *, arg: str = "X", n_x_from: str = "layer_dims[0] (n_x)"
+) -> None:
+    """X must be (n_x, m): one column per example, m >= 1. ``n_x_from`` names where n_x
+    comes from, for the message (the model's layer_dims, or the functions' params)."""
     check_matrix(X, arg, "(n_x, m), one column per example")
     rows, m = X.shape
     if n_x is not None and rows != n_x:
@@ -102,7 +105,7 @@ def check_X(X: Array, n_x: int | None, *, arg: str = "X") -> None:
             else (f"; flatten each example to a column first, {arg} = {arg}.reshape(-1, m)")
         )
         raise ValueError(
-            f"{arg} has shape {tuple(X.shape)} but layer_dims[0] (n_x) is {n_x}: "
+            f"{arg} has shape {tuple(X.shape)} but {n_x_from} is {n_x}: "
             f"{arg} must be (n_x, m) = ({n_x}, m){hint}"
         )
     if m == 0:
@@ -111,9 +114,9 @@ def check_X(X: Array, n_x: int | None, *, arg: str = "X") -> None:
         )
 
 
-def check_Y(Y: Array, m: int | None, *, arg: str = "Y", C: int = 1) -> None:
-    """Y must be (1, m) with the same m as X; with C >= 2 output units (softmax) it may
-    also be one-hot (C, m)."""
+def check_Y(Y: Array, m: int | None, *, arg: str = "Y", C: int = 1, m_from: str = "X") -> None:
+    """Y must be (1, m) with the same m as X (``m_from``: the array m is taken from, for
+    the message); with C >= 2 output units (softmax) it may also be one-hot (C, m)."""
     shape = tuple(Y.shape)
     what = (
         "a (1, m) row of 0/1 labels"
@@ -144,7 +147,8 @@ def check_Y(Y: Array, m: int | None, *, arg: str = "Y", C: int = 1) -> None:
         raise ValueError(f"{arg} has shape {shape}; {arg} must be {what}: {fix}")
     if m is not None and shape[1] != m:
         raise ValueError(
-            f"{arg} has shape {shape} but X has m = {m} examples (columns); X and {arg} must "
+            f"{arg} has shape {shape} but {m_from} has m = {m} examples (columns); {m_from} "
+            f"and {arg} must "
             f"have the same number of columns, {arg} of shape ({shape[0]}, {m})"
         )
 

@@ -82,7 +82,7 @@ def gradient_check(
     xp, device = check_same_namespace_and_device({"X": X, "Y": Y, **params})
     L = v.check_params(params)
     acts = v.check_activations(activations, L)
-    v.check_X(X, params["W1"].shape[1])
+    v.check_X(X, params["W1"].shape[1], n_x_from="params['W1'].shape[1] (n_x)")
     C = params[f"W{L}"].shape[0]  # 1 for a sigmoid output, the classes for softmax
     v.check_Y(Y, X.shape[1], C=C)
     if masks is not None:  # checked against the parameters as given, then cast with them

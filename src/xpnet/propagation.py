@@ -270,7 +270,8 @@ def forward(
     xp, device = check_same_namespace_and_device({"X": X, **params})
     L = v.check_params(params)
     dtype = v.check_dtype_match(dict(params), xp)
-    X = prepare_X(X, Placement(xp, device, dtype), params["W1"].shape[1], values=False)
+    X = prepare_X(X, Placement(xp, device, dtype), params["W1"].shape[1], values=False,
+                  n_x_from="params['W1'].shape[1] (n_x)")  # fmt: skip
     acts = v.check_activations(activations, L)
     v.check_output_units(acts[-1], params[f"W{L}"].shape[0], where=f"params['W{L}'] has")
     if masks is not None:
@@ -283,7 +284,7 @@ def _prepare_labels(AL: Array, Y: Array, xp: ModuleType, *, check_values: bool =
     C = 1, one-hot (C, m) otherwise (integer labels (1, m) are expanded)."""
     v.check_matrix(AL, "AL", "(1, m) or (C, m), the output probabilities A[L]")
     C = AL.shape[0]
-    v.check_Y(Y, AL.shape[1], C=C)
+    v.check_Y(Y, AL.shape[1], C=C, m_from="AL")
     v.check_dtype_match({"AL": AL}, xp)
     if check_values:
         v.check_labels(Y, xp, C=C)
