@@ -168,6 +168,24 @@ def test_compile_steps_loops_the_step_where_there_is_no_scan():
         np.testing.assert_allclose(final[k], eager_params[k], rtol=1e-12)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_compile_steps_takes_zero_steps_and_checks_lrs_and_donate(backend):
+    """Zero steps give zero costs on every backend (the NumPy loop raised "need at least
+    one array to stack", the JAX scan returned []); a 0-d lrs and donate="yes" are clear
+    errors (an IndexError, and accepted)."""
+    _needs(backend)
+    xp, step, params, X, Y = _setup(backend, "float64")
+    run = xpnet.compile_steps(step, backend, donate=False)
+    final, _, costs, _ = run(params, {}, X, Y, xp.asarray([], dtype=xp.float64), None)
+    assert costs.shape == (0,)
+    for k in final:
+        np.testing.assert_array_equal(xpnet.to_numpy(final[k]), xpnet.to_numpy(params[k]))
+    with pytest.raises(ValueError, match="lrs must be a 1-d array"):
+        run(params, {}, X, Y, xp.asarray(0.1, dtype=xp.float64), None)
+    with pytest.raises(TypeError, match="donate must be True or False"):
+        xpnet.compile_steps(step, backend, donate="yes")
+
+
 # ------------------------------------------------------------------ what each mode picks
 
 

@@ -88,7 +88,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from ._backend import backend_name, get_namespace
+from ._backend import backend_name, device_of, get_namespace
 
 __all__ = [
     "AUTO_COMPILE_AFTER_S",
@@ -439,11 +439,22 @@ def compile_step(
     return CompiledStep(fn, step, name, compiler, reason)
 
 
+def _check_lrs(lrs: Any) -> None:
+    """A run's learning rates: a 1-d array, one per step (0 steps give 0 costs)."""
+    if getattr(lrs, "ndim", None) != 1:
+        raise ValueError(
+            f"lrs must be a 1-d array with one learning rate per step of the run, got shape "
+            f"{getattr(lrs, 'shape', type(lrs).__name__)}; e.g. xp.asarray([0.01] * n)"
+        )
+
+
 def _scan_run(step: Step) -> Callable:
     """The run of n full-batch steps as one ``lax.scan``: costs J[0..n-1] stacked."""
     import jax
 
     def run(params, opt_state, X, Y, lrs, rng):
+        _check_lrs(lrs)
+
         def body(carry, lr):
             p, s, r = carry
             p, s, J, r = step(p, s, X, Y, lr, r)
@@ -482,6 +493,8 @@ def compile_steps(
     """
     if not callable(step):
         raise TypeError(f"step must be a callable, got {type(step).__name__}")
+    if not isinstance(donate, bool):
+        raise TypeError(f"donate must be True or False, got {donate!r}")
     xp = get_namespace(backend)
     name = backend_name(xp)
     compiler, reason = resolve_compile(mode, xp, device)
@@ -495,10 +508,13 @@ def compile_steps(
 
     @functools.wraps(step)
     def loop(params, opt_state, X, Y, lrs, rng):
+        _check_lrs(lrs)
         costs = []
         for i in range(lrs.shape[0]):
             params, opt_state, J, rng = one.fn(params, opt_state, X, Y, lrs[i], rng)
             costs.append(J)
+        if not costs:  # no step: no cost, as jax.lax.scan over zero steps gives
+            return params, opt_state, xp.zeros((0,), dtype=lrs.dtype, device=device_of(lrs)), rng
         return params, opt_state, xp.stack(costs), rng
 
     return CompiledStep(loop, step, name, one.compiler, one.reason)
