@@ -228,3 +228,17 @@ def test_shape_errors_name_what_the_function_was_given():
         xpnet.cost(AL, np.ones((1, 4)))
     with pytest.raises(ValueError, match=r"Y has shape \(1, 4\) but AL has m = 5"):
         xpnet.backward(AL, np.ones((1, 4)), caches)
+
+
+def test_backward_checks_label_values_as_cost_does():
+    """A label outside 0..C-1 made an all-zero one-hot column (a wrong gradient, no
+    error), and Y = 2 with a sigmoid output gave dZ = AL - 2; cost already refused both."""
+    X = np.random.default_rng(0).standard_normal((3, 4))
+    P3 = xpnet.initialize_parameters([3, 3], "he", seed=0)
+    AL, caches = xpnet.forward(X, P3, ["softmax"])
+    with pytest.raises(ValueError, match=r"class labels \[5\] outside 0..C-1"):
+        xpnet.backward(AL, np.array([[0, 1, 5, 2]]), caches)
+    P1 = xpnet.initialize_parameters([3, 1], "he", seed=0)
+    AL, caches = xpnet.forward(X, P1, ["sigmoid"])
+    with pytest.raises(ValueError, match="binary labels 0 and 1 only"):
+        xpnet.backward(AL, np.array([[0.0, 1.0, 2.0, 1.0]]), caches)

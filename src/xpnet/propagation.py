@@ -372,7 +372,9 @@ def backward(
         Output of :func:`forward`.
     Y : array (1, m) or (C, m)
         Labels 0/1 when C = 1 (integer labels are converted to AL's dtype); integer
-        classes (1, m) or one-hot (C, m) when C >= 2.
+        classes (1, m) or one-hot (C, m) when C >= 2. Their values are checked as
+        :func:`cost` checks them (one device read; not while traced by ``jax.jit``):
+        a label 5 with C = 3 would be an all-zero one-hot column, a wrong gradient.
     caches : list of LayerCache
         From :func:`forward`.
     l2 : float
@@ -406,7 +408,7 @@ def backward(
             f"AL has shape {tuple(AL.shape)} but caches[-1].Z has {tuple(caches[-1].Z.shape)}; "
             "pass the AL and caches returned by the same xpnet.forward call"
         )
-    Y = _prepare_labels(AL, Y, xp)
+    Y = _prepare_labels(AL, Y, xp, check_values=True)
     return IMPLS[impl].backward(AL, Y, caches, l2, xp=xp, return_dA=return_dA)
 
 
