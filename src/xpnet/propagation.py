@@ -21,7 +21,7 @@ from types import ModuleType
 from typing import Any, NamedTuple
 
 from . import _validation as v
-from ._backend import check_same_namespace_and_device, namespace_of
+from ._backend import check_same_namespace_and_device, is_lazy, namespace_of
 from ._inputs import Placement, prepare_X
 from .activations import Activation, get_activation
 from .cache import LayerCache
@@ -373,7 +373,8 @@ def backward(
     Y : array (1, m) or (C, m)
         Labels 0/1 when C = 1 (integer labels are converted to AL's dtype); integer
         classes (1, m) or one-hot (C, m) when C >= 2. Their values are checked as
-        :func:`cost` checks them (one device read; not while traced by ``jax.jit``):
+        :func:`cost` checks them (one device read; not while traced by ``jax.jit``,
+        nor on Dask, where backward only builds the graph):
         a label 5 with C = 3 would be an all-zero one-hot column, a wrong gradient.
     caches : list of LayerCache
         From :func:`forward`.
@@ -408,7 +409,7 @@ def backward(
             f"AL has shape {tuple(AL.shape)} but caches[-1].Z has {tuple(caches[-1].Z.shape)}; "
             "pass the AL and caches returned by the same xpnet.forward call"
         )
-    Y = _prepare_labels(AL, Y, xp, check_values=True)
+    Y = _prepare_labels(AL, Y, xp, check_values=not is_lazy(xp))  # Dask: the graph stays lazy
     return IMPLS[impl].backward(AL, Y, caches, l2, xp=xp, return_dA=return_dA)
 
 
