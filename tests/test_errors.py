@@ -682,3 +682,23 @@ def test_from_params_takes_lists_and_names_its_own_mistakes():
             xpnet.NeuralNetwork.from_params(params, **{k: value})
     with pytest.raises(ValueError, match="^from_params: W1 contains 1 NaN.*cannot start from"):
         xpnet.NeuralNetwork.from_params({**params, "W1": np.array([[np.nan, 1.0]])})
+
+
+def test_a_continued_fit_moves_to_a_backend_or_dtype_set_since(xp, backend, device):
+    """warm_start after net.backend / net.dtype changed: the fit kept computing where
+    the parameters were (NumPy float64); the state now moves, and the run goes on."""
+    X, Y = _moons_like()
+    kw = dict(num_iterations=2, batch_size=16, record_every=1, optimizer="adam")
+    ref = xpnet.NeuralNetwork(DIMS, **{**kw, "num_iterations": 4}).fit(X, Y)
+    net = xpnet.NeuralNetwork(DIMS, warm_start=True, **kw).fit(X, Y)
+    net.backend, net.device = backend.library, device
+    net.fit(xp.asarray(X, device=device), xp.asarray(Y, device=device))
+    from helpers import assert_on
+
+    assert_on(net.params_["W1"], xp, device)
+    assert_on(net.opt_state_["vdW1"], xp, device)
+    np.testing.assert_allclose([c for _, c in net.costs_], [c for _, c in ref.costs_], rtol=1e-10)
+    net.dtype = "float32"
+    net.fit(xp.asarray(X, device=device), xp.asarray(Y, device=device))
+    assert xpnet.to_numpy(net.params_["W1"]).dtype == np.float32
+    assert net.n_iter_ == 6

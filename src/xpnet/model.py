@@ -380,6 +380,18 @@ class NeuralNetwork:
         become one-hot (C, m) (see :func:`xpnet._inputs.prepare_Y`)."""
         return prepare_Y(Y, at, m, self.layer_dims[-1], like=like)
 
+    def _continued_placement(self) -> Placement:
+        """Where a continued fit (warm_start, partial_fit) runs: on the fitted parameters'
+        library and device, or on the backend and device named now when ``backend`` is
+        set, in the dtype named now; settings changed since the fit take effect."""
+        was = self._model_placement()
+        if self.backend is None:
+            xp, device = was.xp, was.device
+        else:
+            xp = get_namespace(self.backend)
+            device = resolve_device(xp, self.device)
+        return Placement(xp, device, resolve_dtype(xp, self.dtype))
+
     def _model_placement(self) -> Placement:
         if not hasattr(self, "params_"):
             raise RuntimeError(
@@ -456,7 +468,7 @@ class NeuralNetwork:
         self, X: Any, Y: Any, epochs: int, initial_params: Any, continuing: bool
     ) -> NeuralNetwork:
         self._check_settings()  # attributes set since construction, checked and in effect
-        at = self._model_placement() if continuing else self._placement({"X": X, "Y": Y})
+        at = self._continued_placement() if continuing else self._placement({"X": X, "Y": Y})
         xp, device, dtype = at.xp, at.device, at.dtype
         X = self._prepare_X(X, at, training=True)
         Y = self._prepare_Y(Y, X.shape[1], at, like=X)
@@ -473,6 +485,11 @@ class NeuralNetwork:
                     "architecture: set warm_start=False to start again, or make a new model"
                 ) from None
             opt_state = getattr(self, "opt_state_", None)
+            was = placement_of(params)
+            if was != at:  # backend, device or dtype set since the fit: the state moves there
+                params, opt_state = placed_state(params, at), placed_state(opt_state, at)
+                if (was.xp, was.device) != (xp, device) and getattr(self, "_rngs", None):
+                    self._rngs = (None, self._rngs[1])  # masks are drawn on the new device
             if opt_state is None or set(opt_state) != optimizer_state_keys(self.optimizer, params):
                 # none yet (from_params), or another optimizer's: start this one at zero
                 opt_state = initialize_optimizer_state(self.optimizer, params, xp=xp)
@@ -674,6 +691,14 @@ class NeuralNetwork:
             f"init={self.init!r}, l2={self.l2}, backend={self.backend!r}, dtype={self.dtype!r},"
             f" impl={self.impl!r})"
         )
+
+
+def placed_state(arrays: Mapping[str, Any] | None, at: Placement) -> dict[str, Any] | None:
+    """Fitted arrays (parameters, optimizer state) on ``at``'s library, device and dtype:
+    where a continued fit runs after ``backend``/``device``/``dtype`` changed."""
+    if arrays is None:
+        return None
+    return {k: to_backend(a, at.xp, device=at.device, dtype=at.dtype) for k, a in arrays.items()}
 
 
 def _plain(value: Any) -> Any:

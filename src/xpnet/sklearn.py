@@ -42,8 +42,7 @@ from ._backend import (
     to_backend,
     to_numpy,
 )
-from ._inputs import placement_for, placement_of
-from .model import NeuralNetwork
+from .model import NeuralNetwork, placed_state
 
 __all__ = ["NeuralNetworkClassifier"]
 
@@ -373,7 +372,7 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
             shuffle=self.shuffle,
             keep_prob=self.keep_prob,
             warm_start=warm is not None,
-            backend=self.backend,
+            backend=self.backend or "numpy",  # named: a continued run moves to it (the core)
             device=self.device,
             dtype=self.dtype,
             impl=self.impl,
@@ -392,16 +391,6 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
             if hasattr(warm, attr):
                 setattr(net, attr, getattr(warm, attr))
         net._rngs = _copied(getattr(warm, "_rngs", None))  # a call that fails leaves warm's
-        at = placement_for(self.backend or "numpy", self.device, self.dtype, {})
-        was = placement_of(net.params_)
-        if was != at:  # set_params changed where it runs, or the dtype
-            net.params_, net.opt_state_ = (
-                {k: to_backend(a, at.xp, device=at.device, dtype=at.dtype) for k, a in d.items()}
-                for d in (net.params_, net.opt_state_)
-            )
-            rngs = getattr(net, "_rngs", None)
-            if rngs and (was.xp, was.device) != (at.xp, at.device):  # masks drawn elsewhere
-                net._rngs = (None, rngs[1])
         return net
 
     def _placed(self, a: np.ndarray) -> Any:
@@ -546,7 +535,9 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
         losses = list(self.validation_loss_curve_ or []) if keep else []
         best, best_params, waited = -np.inf, None, 0
         if keep and self.best_validation_score_ is not None:  # the warm run's best stands
-            best, best_params = self.best_validation_score_, net.params_  # (moved) warm's
+            # the warm run's parameters, where this run computes (set_params may have moved it)
+            best_params = placed_state(net.params_, net._continued_placement())
+            best = self.best_validation_score_
         for _ in range(self.num_iterations):
             _train(net, Xb, Yb, None if s is None else s_tr, one_epoch=True)
             P = to_numpy(net.predict_proba(Xv))  # (C, m_val): one read per epoch
