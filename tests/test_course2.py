@@ -535,6 +535,23 @@ def test_model_from_params_predicts_without_fit(xp, device):
     assert_on(net.params_["W1"], xp, device)
 
 
+@pytest.mark.parametrize("library", ["numpy", "torch"])
+def test_model_from_params_keeps_its_own_copy(library):
+    """The model shared the caller's arrays: a later in-place change of them (their own
+    training step, a ``fill``) silently changed the model's predictions."""
+    X, _, params = _problem(dims=(3, 4, 1), m=10)
+    if library == "torch":
+        torch = pytest.importorskip("torch")
+        given = {k: torch.asarray(p) for k, p in params.items()}
+    else:
+        given = {k: p.copy() for k, p in params.items()}
+    net = xpnet.NeuralNetwork.from_params(given, hidden_activation="tanh")
+    before = np.asarray(net.predict_proba(X)).copy()
+    for p in given.values():
+        p[...] = 0.0  # in place, on the caller's side
+    np.testing.assert_array_equal(np.asarray(net.predict_proba(X)), before)
+
+
 # --------------------------------------------------------------------------- continuing a run
 
 

@@ -702,3 +702,24 @@ def test_a_continued_fit_moves_to_a_backend_or_dtype_set_since(xp, backend, devi
     net.fit(xp.asarray(X, device=device), xp.asarray(Y, device=device))
     assert xpnet.to_numpy(net.params_["W1"]).dtype == np.float32
     assert net.n_iter_ == 6
+
+
+def test_torch_meta_tensors_and_device_are_refused_by_name():
+    """A torch tensor on the 'meta' device has a shape and no values: fit and predict
+    failed inside torch ("Cannot copy out of meta tensor", "Tensor.item() cannot be
+    called on meta tensors"), naming neither X nor device."""
+    torch = pytest.importorskip("torch")
+    X, Y = torch.ones((3, 5), device="meta"), torch.ones((1, 5), device="meta")
+    with pytest.raises(ValueError, match=r"X is a torch tensor on the 'meta' device"):
+        xpnet.NeuralNetwork([3, 2, 1], num_iterations=2, backend="torch").fit(X, Y)
+    with pytest.raises(ValueError, match=r"device='meta': torch's 'meta' device holds"):
+        xpnet.NeuralNetwork([3, 2, 1], num_iterations=2, backend="torch", device="meta").fit(
+            np.ones((3, 5)), np.ones((1, 5))
+        )
+    with pytest.raises(ValueError, match=r"device=device\(type='meta'\)"):
+        xpnet.NeuralNetwork([3, 2, 1], backend="torch", device=torch.device("meta")).fit(
+            np.ones((3, 5)), np.ones((1, 5))
+        )
+    net = xpnet.NeuralNetwork([3, 2, 1], num_iterations=2).fit(np.ones((3, 5)), np.ones((1, 5)))
+    with pytest.raises(ValueError, match=r"X is a torch tensor on the 'meta' device"):
+        net.predict(X)

@@ -214,6 +214,17 @@ def test_keep_prob_errors_name_the_entry_and_count_layers():
         xpnet.dropout_masks(one_layer, 5, 1.5)  # no hidden layer, but still a bad number
 
 
+def test_dropout_without_a_hidden_layer_is_refused():
+    """keep_prob < 1 on a network with no hidden layer (logistic regression) dropped nothing
+    and said nothing: training ran exactly as keep_prob=1."""
+    match = r"keep_prob=0.5 but the network has no hidden layer.*use keep_prob=1.0"
+    with pytest.raises(ValueError, match=match):
+        xpnet.NeuralNetwork([3, 1], keep_prob=0.5)
+    with pytest.raises(ValueError, match=match):
+        xpnet.dropout_masks(xpnet.initialize_parameters([3, 1], seed=0), 5, 0.5)
+    assert xpnet.NeuralNetwork([3, 1], keep_prob=1.0).keep_probs == ()
+
+
 def test_shape_errors_name_what_the_function_was_given():
     """forward, gradient_check, cost and backward take params and AL, not layer_dims or X:
     their messages said "layer_dims[0] (n_x)" and "X has m"."""

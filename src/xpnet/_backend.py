@@ -232,10 +232,15 @@ def resolve_device(xp: ModuleType, device: Any) -> Any:
         import array_api_strict
 
         return array_api_strict.Device(device)
-    if name == "torch" and isinstance(device, str | int):
+    if name == "torch" and (isinstance(device, str | int) or is_torch_device_meta(device)):
         import torch
 
         dev = torch.device(device)
+        if dev.type == "meta":
+            raise ValueError(
+                f"device={device!r}: torch's 'meta' device holds shapes but no values, so "
+                "nothing can be computed or read there; use device='cpu' or 'cuda'"
+            )
         if dev.type == "cuda":
             if not torch.cuda.is_available():
                 raise BackendUnavailableError(
@@ -273,6 +278,22 @@ def resolve_device(xp: ModuleType, device: Any) -> Any:
     if name in ("numpy", "dask"):
         return default
     return device
+
+
+def is_torch_device_meta(device: Any) -> bool:
+    """True for ``torch.device("meta")`` (torch loaded, the object one of its devices)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(device, torch.device) and device.type == "meta"
+
+
+def check_has_values(name: str, a: Any) -> None:
+    """Refuse an array that has a shape but no values (a torch tensor on the 'meta'
+    device), naming it, before a copy or a read fails with torch's own message."""
+    if array_api_compat.is_torch_array(a) and a.device.type == "meta":
+        raise ValueError(
+            f"{name} is a torch tensor on the 'meta' device, which holds shapes but no "
+            f"values; create {name} with its data on a real device ('cpu' or 'cuda')"
+        )
 
 
 def picklable_device(device: Any) -> Any:

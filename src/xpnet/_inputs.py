@@ -30,6 +30,7 @@ import array_api_compat
 
 from . import _validation as v
 from ._backend import (
+    check_has_values,
     check_same_namespace_and_device,
     detached,
     device_of,
@@ -60,6 +61,8 @@ def placement_for(backend: Any, device: Any, dtype: Any, arrays: Mapping[str, An
     """The placement of a call on a model with these settings: its named backend, or the
     library and device of the array inputs (NumPy for lists); X and Y must agree."""
     present = {k: a for k, a in arrays.items() if array_api_compat.is_array_api_obj(a)}
+    for name, a in present.items():
+        check_has_values(name, a)
     if len(present) > 1:  # X and Y from one library and on one device, never mixed
         check_same_namespace_and_device(present)
     if backend is not None:
@@ -98,6 +101,7 @@ def prepare_X(
     torch X's autograd graph, so a user can differentiate through it."""
     if not array_api_compat.is_array_api_obj(X) and not hasattr(X, "__len__"):
         raise TypeError(f"{arg} must be an array of shape (n_x, m), got {type(X).__name__}")
+    check_has_values(arg, X)
     X = to_backend(X, at.xp, device=at.device)
     v.check_X(X, n_x, arg=arg, n_x_from=n_x_from)
     X = v.as_float(chunk_examples(X, arg=arg), at.xp, at.dtype, arg=arg)

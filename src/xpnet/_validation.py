@@ -428,6 +428,12 @@ def check_keep_prob(keep_prob: Any, n_hidden: int) -> tuple[float, ...]:
     """``keep_prob``: one number for every hidden layer, or one per hidden layer, in (0, 1]."""
     if isinstance(keep_prob, Real) and not isinstance(keep_prob, bool):
         k = check_unit_interval("keep_prob", keep_prob, low_open=True, high_open=False)
+        if k < 1 and n_hidden == 0:
+            raise ValueError(
+                f"keep_prob={keep_prob!r} but the network has no hidden layer, and dropout "
+                "applies to hidden layers only (the input and output layers never drop), so "
+                "it would do nothing; use keep_prob=1.0, or add a hidden layer to layer_dims"
+            )
         return (k,) * n_hidden
     if not isinstance(keep_prob, Sequence) or isinstance(keep_prob, str):
         raise TypeError(

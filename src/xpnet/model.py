@@ -318,6 +318,8 @@ class NeuralNetwork:
         ``warm_start=True`` or ``partial_fit`` (the optimizer state then starts at
         zero). Torch tensors that require grad (``nn.Parameter``) are used detached:
         the model computes its own gradients and never extends their autograd graph.
+        The model holds copies: changing the given arrays in place afterwards does not
+        change it.
         """
         for k, how in (("layer_dims", "their shapes"), ("dtype", "cast them first to change it")):
             if k in hyperparameters:
@@ -347,8 +349,9 @@ class NeuralNetwork:
         )
         at = model._placement({"W1": first} if _is_array(first) else {})
         xp = at.xp
-        placed = {  # detached: torch nn.Parameters would make autograd record every fit
-            k: detached(to_backend(p, xp, device=at.device, dtype=at.dtype))
+        placed = {  # detached: torch nn.Parameters would make autograd record every fit;
+            # copied: the caller's arrays, changed in place later, must not change the model
+            k: xp.asarray(detached(to_backend(p, xp, device=at.device, dtype=at.dtype)), copy=True)
             for k, p in params.items()
         }
         v.check_params(placed, dims)
