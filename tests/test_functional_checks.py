@@ -12,7 +12,7 @@ import pytest
 import xpnet
 from xpnet import optimizers
 from xpnet._testing import Backend
-from xpnet.datasets import circles, moons
+from xpnet.datasets import circles, make_synthetic, moons, planar_flower
 from xpnet.schedules import learning_rate_at
 
 
@@ -42,6 +42,47 @@ def test_gradient_check_refuses_jax_without_64_bit_mode():
         jax.config.update("jax_enable_x64", was)
 
 
+def test_gradient_check_never_reports_nan_gradients_as_right():
+    """NaN gradients (a learner's g' that divides by zero), a NaN parameter or a NaN in X
+    gave 0.0, the "backward is right" reading: NaN > 0 is False, so the last line fell
+    through to 0.0."""
+    from xpnet.activations import Activation
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((3, 5)), np.array([[0.0, 1, 1, 0, 1]])
+    p = xpnet.initialize_parameters([3, 4, 1], seed=0)
+    buggy = Activation("nan_prime", lambda Z, *, xp: xp.tanh(Z), lambda Z, *, xp: Z * np.nan)
+    with pytest.raises(ValueError, match=r"backward pass returned g with NaN or inf in dW1"):
+        xpnet.gradient_check(p, X, Y, [buggy, "sigmoid"])
+    W1 = p["W1"].copy()
+    W1[0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"^gradient_check: W1 contains 1 NaN.*finite params"):
+        xpnet.gradient_check({**p, "W1": W1}, X, Y, ["relu", "sigmoid"])
+    with pytest.raises(ValueError, match=r"X contains 1 NaN"):
+        xpnet.gradient_check(p, np.where(np.arange(15).reshape(3, 5) == 7, np.nan, X), Y,
+                             ["relu", "sigmoid"])  # fmt: skip
+    zero = {k: np.zeros_like(a) for k, a in p.items()}  # g = g̃ = 0 exactly: they agree
+    assert xpnet.gradient_check(zero, np.zeros((3, 5)), np.full((1, 5), 0.5) > 1, ["relu",
+                                "sigmoid"]) < 1e-7  # fmt: skip
+
+
+def test_gradient_check_refuses_what_forward_and_cost_refuse():
+    """A softmax over one unit gave 0.0, a sigmoid over three units 5e-9, Y = 2 with a
+    sigmoid 9e-10 and class 5 of C = 3 2.6e-9 (an all-zero one-hot column): each a
+    relative difference for a network or labels that forward or cost refuse."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3, 5))
+    one, three = (xpnet.initialize_parameters([3, 4, C], seed=0) for C in (1, 3))
+    with pytest.raises(ValueError, match=r"params\['W2'\] has 1 output unit.*'softmax'"):
+        xpnet.gradient_check(one, X, np.ones((1, 5)), ["relu", "softmax"])
+    with pytest.raises(ValueError, match=r"params\['W2'\] has 3 output units.*'sigmoid'"):
+        xpnet.gradient_check(three, X, np.ones((3, 5)) / 3, ["relu", "sigmoid"])
+    with pytest.raises(ValueError, match=r"binary labels 0 and 1 only.*\[2\.0\]"):
+        xpnet.gradient_check(one, X, np.array([[0.0, 1, 2, 0, 1]]), ["relu", "sigmoid"])
+    with pytest.raises(ValueError, match=r"class labels \[5\] outside 0\.\.C-1"):
+        xpnet.gradient_check(three, X, np.array([[0, 1, 2, 5, 1]]), ["relu", "softmax"])
+
+
 # --------------------------------------------------------------------------- backward
 
 
@@ -55,6 +96,58 @@ def test_backward_names_a_last_layer_without_an_output_activation(xp, device, ac
     A2, c2 = xpnet.linear_activation_forward(A1, p["W2"], p["b2"], activation)
     with pytest.raises(ValueError, match=rf"caches\[-1\].*'{activation}'.*'sigmoid'.*'softmax'"):
         xpnet.backward(A2, Y, [c1, c2])
+
+
+def test_dA_is_the_courses_per_example_gradient():
+    """backward's dA[l] (and linear_activation_backward's dA) are m ∂J/∂A[l], as the
+    course's dZ[L] = A[L] - Y; the docstrings called them ∂J/∂A[l]."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((3, 5)), np.array([[0.0, 1, 1, 0, 1]])
+    p = xpnet.initialize_parameters([3, 4, 1], seed=0)
+
+    def J(X):
+        AL, caches = xpnet.forward(X, p, ["tanh", "sigmoid"])
+        return float(xpnet.cost(AL, Y, logits=caches[-1].Z))
+
+    AL, caches = xpnet.forward(X, p, ["tanh", "sigmoid"])
+    dA0 = xpnet.backward(AL, Y, caches, return_dA=True)["dA0"]
+    eps, dJ_dX = 1e-6, np.zeros_like(X)
+    for i in np.ndindex(X.shape):
+        e = np.zeros_like(X)
+        e[i] = eps
+        dJ_dX[i] = (J(X + e) - J(X - e)) / (2 * eps)
+    np.testing.assert_allclose(dA0, X.shape[1] * dJ_dX, rtol=1e-6)
+
+
+def test_building_blocks_and_cost_refuse_a_gradient_of_another_dtype(xp, device):
+    """A float64 dZ or dA with a float32 layer gave float64 gradients on NumPy (and torch's
+    own "expected m1 and m2 to have the same dtype"); float32 AL with float64 params and
+    l2 > 0 gave a float64 cost."""
+    p = _params(xp, device, dtype="float32")
+    X = xp.asarray(np.ones((3, 5)), dtype=xp.float32, device=device)
+    Z, linear_cache = xpnet.linear_forward(X, p["W1"], p["b1"])
+    dZ64 = xp.asarray(np.ones((4, 5)), dtype=xp.float64, device=device)
+    with pytest.raises(TypeError, match=r"dZ has dtype .*float64 but W has .*float32"):
+        xpnet.linear_backward(dZ64, linear_cache)
+    _, cache = xpnet.linear_activation_forward(X, p["W1"], p["b1"], "relu")
+    with pytest.raises(TypeError, match=r"dA has dtype .*float64 but cache.Z has .*float32"):
+        xpnet.linear_activation_backward(dZ64, cache)
+    AL = xp.asarray(np.full((1, 5), 0.5), dtype=xp.float32, device=device)
+    Y = xp.asarray(np.ones((1, 5)), dtype=xp.float32, device=device)
+    p64 = _params(xp, device, dtype="float64")
+    with pytest.raises(TypeError, match=r"W1 has dtype .*float64 but AL has .*float32"):
+        xpnet.cost(AL, Y, p64, l2=0.1)
+
+
+def test_cost_refuses_logits_passed_as_AL():
+    """AL = 1.5 (logits where probabilities belong) was clipped to 1 - ε and gave a
+    finite, wrong cost (14.4); NaN still gives NaN."""
+    Y = np.array([[1.0, 0.0, 1.0]])
+    with pytest.raises(ValueError, match=r"AL holds values outside \[0, 1\] \(from -2.0 to "
+                                         r"1.5\).*logits=Z"):  # fmt: skip
+        xpnet.cost(np.array([[1.5, -2.0, 0.5]]), Y)
+    assert math.isnan(float(xpnet.cost(np.array([[np.nan, 0.5, 0.5]]), Y)))
+    assert float(xpnet.cost(np.array([[1.0, 0.0, 1.0]]), Y)) < 1e-12  # the bounds are allowed
 
 
 # --------------------------------------------------------------------------- masks and update
@@ -194,12 +287,44 @@ def test_cost_docstring_states_the_clip_of_each_output():
     assert float(xpnet.cost(AL, np.array([[0, 1]]))) == 0.0
 
 
-@pytest.mark.parametrize("make", [moons, circles])
+@pytest.mark.parametrize("make", [moons, circles, make_synthetic])
 @pytest.mark.parametrize("noise", [-1, math.nan])
 def test_data_sets_name_a_bad_noise(make, noise):
-    """noise=-1 gave NumPy's "scale < 0", which does not name ``noise``."""
+    """noise=-1 gave NumPy's "scale < 0", which does not name ``noise`` (make_synthetic
+    took it, flipping the labels' relation to X)."""
     with pytest.raises(ValueError, match=r"noise=.* must be finite and >= 0"):
         make(noise=noise)
+
+
+@pytest.mark.parametrize(
+    ("make", "kw", "error", "match"),
+    [
+        (moons, {"m": 2.5}, TypeError, r"m must be an integer >= 2 .*got 2.5"),
+        (circles, {"m": 300.0}, TypeError, r"m must be an integer >= 2 .*got 300.0"),
+        (planar_flower, {"m": 3}, ValueError, r"m=3 must be an even number"),
+        (make_synthetic, {"n_x": 0}, ValueError, r"n_x=0 must be >= 1 \(features\)"),
+        (moons, {"seed": "a"}, TypeError, r"seed must be an integer in \[0, 2\*\*32 - 1\]"),
+        (circles, {"seed": -1}, ValueError, r"seed must be an integer .*got -1"),
+    ],
+)
+def test_data_sets_name_a_bad_count_or_seed(make, kw, error, match):
+    """m=2.5 gave "'float' object cannot be interpreted as an integer", seed="a" a NumPy
+    casting error: neither named the argument."""
+    with pytest.raises(error, match=match):
+        make(**kw)
+
+
+def test_initialize_parameters_takes_a_backend_name_or_module():
+    """xp="torch" raised "'str' object has no attribute '__name__'" and xp=torch "module
+    'torch' has no attribute '__array_namespace_info__'"."""
+    torch = pytest.importorskip("torch")
+    ref = xpnet.initialize_parameters([2, 3, 1], seed=0)
+    for xp in ("torch", torch):
+        p = xpnet.initialize_parameters([2, 3, 1], seed=0, xp=xp)
+        assert isinstance(p["W1"], torch.Tensor)
+        np.testing.assert_array_equal(p["W1"].numpy(), ref["W1"])
+    with pytest.raises(ValueError, match=r"xp='tourch' is not a known backend"):
+        xpnet.initialize_parameters([2, 3, 1], xp="tourch")
 
 
 def test_keep_prob_errors_name_the_entry_and_count_layers():

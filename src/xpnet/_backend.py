@@ -102,7 +102,7 @@ def _import(name: str, module: str) -> ModuleType:
         ) from exc
 
 
-def get_namespace(backend: str | ModuleType) -> ModuleType:
+def get_namespace(backend: str | ModuleType, *, arg: str = "backend") -> ModuleType:
     """Return the Array API namespace for a backend name or module.
 
     Parameters
@@ -110,6 +110,8 @@ def get_namespace(backend: str | ModuleType) -> ModuleType:
     backend : str or module
         One of :data:`BACKENDS`, or a module such as ``numpy``, ``torch``,
         ``cupy``, ``jax.numpy``, ``dask.array`` or ``array_api_strict``.
+    arg : str
+        The caller's name for the argument, used in the error messages.
 
     Raises
     ------
@@ -122,19 +124,19 @@ def get_namespace(backend: str | ModuleType) -> ModuleType:
         probe = getattr(backend, "asarray", None)
         if probe is None:
             raise TypeError(
-                f"backend={backend.__name__!r} is a module without 'asarray', so it is not an "
+                f"{arg}={backend.__name__!r} is a module without 'asarray', so it is not an "
                 f"array library; pass one of {list(BACKENDS)} or an Array API namespace"
             )
         return array_api_compat.array_namespace(probe(0.0))
     if not isinstance(backend, str):
         raise TypeError(
-            f"backend must be a name from {list(BACKENDS)} or a namespace module, "
+            f"{arg} must be a name from {list(BACKENDS)} or a namespace module, "
             f"got {type(backend).__name__}"
         )
     name = backend.lower()
     if name not in _LIBRARIES:
         raise ValueError(
-            f"backend={backend!r} is not a known backend; expected one of {list(BACKENDS)} "
+            f"{arg}={backend!r} is not a known backend; expected one of {list(BACKENDS)} "
             "or an Array API namespace module"
         )
     library = _import(name, _LIBRARIES[name])

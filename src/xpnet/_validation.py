@@ -17,6 +17,7 @@ from numbers import Integral, Real
 from types import ModuleType
 from typing import Any
 
+import array_api_compat
 import numpy as np
 
 from ._backend import check_same_namespace_and_device, device_of, is_traced, to_numpy
@@ -319,6 +320,22 @@ def _one_hot(Y: Array, C: int, xp: ModuleType, dtype: Any) -> Array:
     """(C, m) with 1 in row k of column i where Y[0, i] == k, from a (1, m) row Y."""
     classes = xp.arange(C, dtype=dtype, device=device_of(Y))
     return xp.astype(xp.reshape(classes, (C, 1)) == xp.astype(Y, dtype), dtype)
+
+
+def check_probabilities(AL: Array, xp: ModuleType) -> None:
+    """AL holds probabilities, 0 <= a <= 1 (boundary use only; NaN passes, to give a NaN
+    cost): logits passed as AL were clipped to [ε, 1 - ε] and gave a finite, wrong cost.
+    Skipped while traced by a compiler, like :func:`check_labels`, and on Dask, where it
+    would be a second compute of the graph beside the labels' check."""
+    if is_traced(AL) or array_api_compat.is_dask_array(AL):
+        return
+    if bool(xp.any((AL < 0) | (AL > 1))):
+        a = to_numpy(AL)
+        raise ValueError(
+            f"AL holds values outside [0, 1] (from {float(np.nanmin(a))!r} to "
+            f"{float(np.nanmax(a))!r}); AL must be the output probabilities A[L] of "
+            "xpnet.forward, not the logits Z[L]: pass those as cost(AL, Y, logits=Z)"
+        )
 
 
 def check_labels(Y: Array, xp: ModuleType, *, arg: str = "Y", C: int = 1) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from numbers import Real
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -33,9 +33,10 @@ def planar_flower(m: int = 400, a: float = 4.0, seed: int = 1) -> tuple[np.ndarr
     X : (2, m) float64
     Y : (1, m) float64, half 0 and half 1
     """
-    if m < 2 or m % 2:
+    m = _check_count("m", m, 2, "points, half per class")
+    if m % 2:
         raise ValueError(f"m={m} must be an even number >= 2 (half the points per class)")
-    rng = np.random.RandomState(seed)
+    rng = np.random.RandomState(_check_seed(seed))
     N = m // 2
     X = np.zeros((m, 2))
     Y = np.zeros((m, 1))
@@ -47,6 +48,26 @@ def planar_flower(m: int = 400, a: float = 4.0, seed: int = 1) -> tuple[np.ndarr
         X[rows, 1] = r * np.cos(theta)
         Y[rows, 0] = j
     return X.T.copy(), Y.T.copy()
+
+
+def _check_count(name: str, value: Any, minimum: int, why: str) -> int:
+    """A count (``m``, ``n_x``): an integer >= ``minimum``; ``why`` says what it counts."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an integer >= {minimum} ({why}), got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name}={value} must be >= {minimum} ({why})")
+    return int(value)
+
+
+def _check_seed(seed: Any) -> int:
+    """The seed of ``numpy.random.RandomState``: an integer in [0, 2³² - 1]."""
+    bad = isinstance(seed, bool) or not isinstance(seed, Integral)
+    if bad or not 0 <= seed < 2**32:
+        raise (TypeError if bad else ValueError)(
+            f"seed must be an integer in [0, 2**32 - 1] (it seeds numpy.random.RandomState, "
+            f"as the course's np.random.seed), got {seed!r}"
+        )
+    return int(seed)
 
 
 def _check_noise(noise: Any) -> None:
@@ -88,8 +109,8 @@ def moons(m: int = 300, noise: float = 0.2, seed: int = 3) -> tuple[np.ndarray, 
     X : (2, m) float64
     Y : (1, m) float64
     """
-    if m < 2:
-        raise ValueError(f"m={m} must be >= 2 (at least one point per half circle)")
+    m = _check_count("m", m, 2, "points, at least one per half circle")
+    seed = _check_seed(seed)
     _check_noise(noise)
     n_out = m // 2
     t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, m - n_out)
@@ -117,8 +138,8 @@ def circles(
     X : (2, m) float64
     Y : (1, m) float64
     """
-    if m < 2:
-        raise ValueError(f"m={m} must be >= 2 (at least one point per circle)")
+    m = _check_count("m", m, 2, "points, at least one per circle")
+    seed = _check_seed(seed)
     if not 0 < factor < 1:
         raise ValueError(f"factor={factor} must be in (0, 1): the inner circle's radius")
     _check_noise(noise)
@@ -141,8 +162,9 @@ def make_synthetic(
 
     Returns X (n_x, m) and Y (1, m) in ``dtype``.
     """
-    if m < 1 or n_x < 1:
-        raise ValueError(f"m={m} and n_x={n_x} must both be >= 1")
+    m = _check_count("m", m, 1, "examples")
+    n_x = _check_count("n_x", n_x, 1, "features")
+    _check_noise(noise)
     rng = np.random.default_rng(seed)
     w = rng.standard_normal((1, n_x))
     X = rng.standard_normal((n_x, m))

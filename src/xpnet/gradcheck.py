@@ -84,7 +84,17 @@ def gradient_check(
     acts = v.check_activations(activations, L)
     v.check_X(X, params["W1"].shape[1], n_x_from="params['W1'].shape[1] (n_x)")
     C = params[f"W{L}"].shape[0]  # 1 for a sigmoid output, the classes for softmax
+    v.check_output_units(acts[-1], C, where=f"params['W{L}'] has")
     v.check_Y(Y, X.shape[1], C=C)
+    v.check_labels(Y, xp, C=C)
+    v.check_finite({"X": X}, xp)  # a NaN here or in params makes both g and g̃ NaN
+    try:
+        v.check_finite(params, xp)
+    except ValueError as exc:
+        raise ValueError(
+            f"gradient_check: {exc.args[0].split(';')[0]}; the check needs finite params "
+            "(a diverged run's parameters cannot be checked)"
+        ) from None
     if masks is not None:  # checked against the parameters as given, then cast with them
         masks = v.check_masks(masks, params, X.shape[1], xp)
     f64 = xp.float64
@@ -112,6 +122,7 @@ def gradient_check(
 
     AL, caches = forward(X, params, acts, xp=xp, masks=masks)
     grads = backward(AL, Y, caches, l2, xp=xp)
+    _check_finite_gradients(grads, xp, "the backward pass returned g with")
     keys = list(params)
     sizes = [math.prod(p.shape) for p in params.values()]
     theta = xp.concat([xp.reshape(params[k], (-1,)) for k in keys])
@@ -131,6 +142,22 @@ def gradient_check(
         e_i = epsilon * xp.astype(index == i, f64)  # ε on component i, functional
         approx.append((J(unflatten(theta + e_i)) - J(unflatten(theta - e_i))) / (2 * epsilon))
     g_tilde = xp.asarray(approx, dtype=f64, device=device)
+    _check_finite_gradients(
+        unflatten(g_tilde), xp, "the central differences g̃ (the cost J at θ ± ε) have"
+    )
     num = xp.linalg.vector_norm(g - g_tilde)
     den = xp.linalg.vector_norm(g) + xp.linalg.vector_norm(g_tilde)
-    return float(num / den) if float(den) > 0 else 0.0
+    return float(num / den) if float(den) != 0 else 0.0  # both zero: they agree
+
+
+def _check_finite_gradients(grads: Mapping[str, Array], xp: Any, what: str) -> None:
+    """A NaN or inf in g or g̃ is an error, not a relative difference: NaN compared with
+    the thresholds reads as neither right nor wrong (and was once returned as 0.0)."""
+    for k, a in grads.items():
+        if not bool(xp.all(xp.isfinite(a))):
+            name = k if k.startswith("d") else f"d{k}"
+            raise ValueError(
+                f"gradient_check: {what} NaN or inf in {name}, so no relative difference "
+                "can be computed; look for a division by zero or an overflow in the "
+                "activations' g or g' (or in the cost) for these parameters"
+            )

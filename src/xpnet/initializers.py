@@ -69,12 +69,13 @@ def initialize_parameters(
         Multiplier of the ``"random"`` scheme (the course uses 0.01); a finite number
         > 0, checked for every scheme.
     xp, device, dtype
-        Target namespace (default NumPy), device and floating dtype (default float64).
+        Target namespace (default NumPy; a backend name such as ``"torch"`` or a module
+        such as ``torch`` is taken too), device and floating dtype (default float64).
     """
     check_name("init", init, INITS)
     check_positive("scale", scale, example=0.01)
     dims = check_layer_dims(layer_dims)
-    xp = get_namespace("numpy") if xp is None else xp
+    xp = get_namespace("numpy" if xp is None else xp, arg="xp")  # a name or module too
     device = resolve_device(xp, device)
     dtype = resolve_dtype(xp, "float64" if dtype is None else dtype)
     if isinstance(seed, np.random.RandomState):

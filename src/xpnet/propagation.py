@@ -310,7 +310,8 @@ def cost(
     Parameters
     ----------
     AL : array (1, m) or (C, m)
-        Output probabilities.
+        Output probabilities, in [0, 1] (checked, one device read; not on Dask nor
+        while traced): logits go to ``logits``.
     Y : array (1, m) or (C, m)
         Labels: 0 or 1 when C = 1; integer classes 0..C-1 as one row (1, m), or
         one-hot (C, m), when C >= 2.
@@ -338,6 +339,10 @@ def cost(
         arrays.update(params)
     xp, _ = check_same_namespace_and_device(arrays)
     Y = _prepare_labels(AL, Y, xp, check_values=True)
+    v.check_dtype_match({"AL": AL, **({} if logits is None else {"logits": logits})}, xp)
+    if l2:
+        v.check_dtype_match({"AL": AL, **params}, xp)
+    v.check_probabilities(AL, xp)
     loss = OUTPUT_LOSSES["sigmoid" if AL.shape[0] == 1 else "softmax"]
     if logits is not None:
         if tuple(logits.shape) != tuple(AL.shape):
@@ -382,8 +387,11 @@ def backward(
         λ; adds (λ/m) W[l] to each dW[l].
     impl : {"vectorized", "per_example", "loops"}
     return_dA : bool
-        Also return dA[l] = ∂J/∂A[l] (before the dropout mask of layer l) as
-        ``"dA0"``..``"dA{L-1}"``, like the course's ``L_model_backward``.
+        Also return dA[l] (before the dropout mask of layer l) as
+        ``"dA0"``..``"dA{L-1}"``, like the course's ``L_model_backward``. As
+        there, dA and dZ are per-example gradients, column i the derivative of
+        example i's loss ℓ(i) (dZ[L] = A[L] - Y): dA[l] = m ∂J/∂A[l], and the 1/m
+        enters only dW and db.
 
     Returns
     -------
@@ -509,11 +517,12 @@ def linear_backward(
     if not (isinstance(linear_cache, tuple) and len(linear_cache) == 3):
         raise TypeError(
             "linear_cache must be the (A_prev, W, b) tuple returned by xpnet.linear_forward, "
-            f"got {type(linear_cache).__name__}"
+            f"got {_describe(linear_cache)}"
         )
     A_prev, W, b = linear_cache
     xp, _ = check_same_namespace_and_device({"dZ": dZ, "A_prev": A_prev, "W": W})
     _check_layer_shapes(A_prev, W, b, xp)
+    v.check_dtype_match({"W": W, "dZ": dZ}, xp)
     if tuple(dZ.shape) != (W.shape[0], A_prev.shape[1]):
         raise ValueError(
             f"dZ has shape {tuple(dZ.shape)}; expected (n[l], m) = ({W.shape[0]}, "
@@ -534,7 +543,9 @@ def linear_activation_backward(
     Parameters
     ----------
     dA : array (n[l], m)
-        ∂J/∂A[l], the gradient arriving from layer l + 1.
+        The gradient arriving from layer l + 1, in the course's per-example scale:
+        column i is the derivative of example i's loss ℓ(i) by a[l](i), so
+        dA = m ∂J/∂A[l] (as dZ[L] = A[L] - Y); dW and db take the 1/m.
     cache : LayerCache
         From :func:`linear_activation_forward` (or one entry of :func:`forward`'s caches).
     activation : str or Activation, optional
@@ -562,9 +573,16 @@ def linear_activation_backward(
             f"dA has shape {tuple(dA.shape)}; expected the layer's output shape "
             f"{tuple(cache.Z.shape)}"
         )
+    v.check_dtype_match({"cache.Z": cache.Z, "dA": dA}, xp)
     l2 = v.check_nonnegative("l2", l2)
     dZ = activation_backward_kernel(dA, cache, None, xp=xp)
     return linear_backward_kernel(dZ, cache, l2, cache.A_prev.shape[1], xp=xp)
+
+
+def _describe(obj: Any) -> str:
+    """A type name, with the length of a tuple or list (whose right type is no help)."""
+    kind = type(obj).__name__
+    return f"a {kind} of {len(obj)}" if isinstance(obj, tuple | list) else kind
 
 
 def _check_layer_shapes(A_prev: Array, W: Array, b: Array, xp: ModuleType) -> None:
