@@ -10,6 +10,7 @@ closed by a module-scoped fixture; they are skipped with the reason when
 from __future__ import annotations
 
 import threading
+import warnings
 from typing import Any
 
 import numpy as np
@@ -299,6 +300,24 @@ def test_load_npy_errors(tmp_path, data) -> None:
         dask_io.write_npy(tmp_path / "w.npy", [X, X[:, :1]], shape=X.shape)
 
 
+def test_save_npy_over_its_own_source_and_a_failed_write_keep_the_data(tmp_path, data):
+    """save_npy(p, 2 * load_npy(p)) truncated p before the lazy blocks read it, and wrote
+    zeros; a write that failed half-way left a truncated file in place of the old one;
+    chunk_m=0 was taken as None and chunk_m=-2 failed after the truncation."""
+    X, _ = data
+    path = dask_io.save_npy(tmp_path / "X.npy", X)
+    dask_io.save_npy(path, dask_io.load_npy(path, chunk_m=300) * 2)
+    np.testing.assert_array_equal(np.load(path), 2 * X)
+    with pytest.raises(ValueError, match="held 10 columns"):
+        dask_io.write_npy(path, [X[:, :10]], shape=X.shape)
+    np.testing.assert_array_equal(np.load(path), 2 * X)  # the old file, whole
+    for bad in (0, -2, 2.5):
+        with pytest.raises(ValueError, match=f"chunk_m={bad!r} must be a positive integer"):
+            dask_io.save_npy(path, X, chunk_m=bad)
+    np.testing.assert_array_equal(np.load(path), 2 * X)
+    assert [p.name for p in tmp_path.iterdir()] == ["X.npy"]  # no temporary file left
+
+
 def fit_from_npy_files(tmp_path, data, reference, chunk_x: int, chunk_y: int) -> None:
     """Save X, Y as .npy, train on them out of core, compare with NumPy."""
     X, Y = data
@@ -434,3 +453,41 @@ def test_course_shuffle_refuses_several_blocks(data):
     assert net.n_iter_ == n_iter and net.costs_ == costs
     for k, p in before.items():
         np.testing.assert_array_equal(xpnet.to_numpy(net.params_[k]), p)
+
+
+def test_empty_blocks_along_m_are_dropped(data, reference):
+    """A filter (X[:, keep].compute_chunk_sizes()) leaves zero-width blocks: full batch
+    raised a DivergenceError blaming the learning rate (the empty block's mean cost was
+    0/0 = NaN in the sum over blocks), mini-batches a TypeError on float(None)."""
+    X, Y = data
+    gaps = (0, 300, 0, 250, 450, 0)  # sums to m = 1000
+    Xd, Yd = da.from_array(X, chunks=(5, gaps)), da.from_array(Y, chunks=(1, gaps))
+    net = xpnet.NeuralNetwork(DIMS, backend="dask", **KW).fit(Xd, Yd)
+    assert_same_training(net, reference)
+    assert net.predict(Xd).chunks[1] == (300, 250, 450)
+    full = (300, 250, 450)
+    ref = xpnet.NeuralNetwork(DIMS, backend="dask", **MB).fit(
+        da.from_array(X, chunks=(5, full)), da.from_array(Y, chunks=(1, full))
+    )
+    got = xpnet.NeuralNetwork(DIMS, backend="dask", **MB).fit(Xd, Yd)
+    assert [c for _, c in got.costs_] == [c for _, c in ref.costs_]
+    for k, p in got.params_.items():
+        np.testing.assert_array_equal(xpnet.to_numpy(p), xpnet.to_numpy(ref.params_[k]))
+
+
+def test_blocks_narrower_than_the_batch_are_warned_of(data):
+    """batch_size=64 over blocks of 10 ran batches of 10 (4x the steps of NumPy's run)
+    without a word: batches never span two blocks."""
+    X, Y = data
+    kw = {**MB, "num_iterations": 1, "batch_size": 64}
+    Xd, Yd = da.from_array(X, chunks=(5, 10)), da.from_array(Y, chunks=(1, 10))
+    with pytest.warns(UserWarning, match=r"as few as 10 examples, fewer than batch_size=64.*"
+                                         r"X\.rechunk\(\{1: 64\}\)"):  # fmt: skip
+        net = xpnet.NeuralNetwork(DIMS, backend="dask", **kw).fit(Xd, Yd)
+    assert net.t_ == 100  # one batch per block of 10
+    wide = (64, 128, 808)  # the last block may be narrower: no warning for it
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        xpnet.NeuralNetwork(DIMS, backend="dask", **kw).fit(
+            da.from_array(X, chunks=(5, wide)), da.from_array(Y, chunks=(1, wide))
+        )

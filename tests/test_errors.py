@@ -723,3 +723,26 @@ def test_torch_meta_tensors_and_device_are_refused_by_name():
     net = xpnet.NeuralNetwork([3, 2, 1], num_iterations=2).fit(np.ones((3, 5)), np.ones((1, 5)))
     with pytest.raises(ValueError, match=r"X is a torch tensor on the 'meta' device"):
         net.predict(X)
+
+
+@pytest.mark.parametrize(
+    "kw, error, message",
+    [({"warm_start": "False"}, TypeError, "warm_start must be True or False, got 'False'"),
+     ({"shuffle": 1}, ValueError, "shuffle=1 is not valid"),
+     ({"seed": -1}, ValueError, "seed=-1 is negative"),
+     ({"learning_rate_decay": lambda a: a}, TypeError,
+      "cannot be called as decay(alpha0, epoch)")],
+)  # fmt: skip
+def test_settings_that_were_coerced_or_failed_late_are_refused_at_construction(kw, error, message):
+    """warm_start="False" was bool()-ed to True (a second fit continued the first);
+    shuffle=1 passed the `in (True, False, 'course')` test but the Dask loop's
+    `shuffle is True` then never shuffled the blocks; seed=-1 failed inside NumPy at fit;
+    a one-argument decay failed at the first decayed epoch, mid-training."""
+    with pytest.raises(error, match=re.escape(message)):
+        xpnet.NeuralNetwork(DIMS, **kw)
+
+
+def test_a_numpy_bool_shuffle_is_true():
+    """shuffle=np.True_ (from a config array) trained unshuffled on Dask's blocks."""
+    net = xpnet.NeuralNetwork(DIMS, shuffle=np.True_, warm_start=np.False_)
+    assert net.shuffle is True and net.warm_start is False

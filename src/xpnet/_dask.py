@@ -90,9 +90,9 @@ def chunk_examples(X: Any, *, arg: str = "X") -> Any:
     """Give a Dask X of shape (n_x, m) the layout training needs; other arrays pass through.
 
     The chunking rule: the examples axis m (columns) may be chunked freely, even
-    unevenly, but the feature axis n_x must be one chunk, so that every block is
-    a full set of columns (whole examples) and Z = W X is one blockwise matmul
-    per block. An X split along n_x is rechunked to one chunk along axis 0,
+    unevenly (empty chunks are dropped), but the feature axis n_x must be one chunk,
+    so that every block is a full set of columns (whole examples) and Z = W X is one
+    blockwise matmul per block. An X split along n_x is rechunked to one chunk along axis 0,
     keeping its m-chunks; when such a merged block would exceed Dask's
     ``array.chunk-size`` setting, the m-chunks are re-chosen ("auto") so blocks
     stay near that size.
@@ -113,6 +113,11 @@ def chunk_examples(X: Any, *, arg: str = "X") -> Any:
             f"{arg} has unknown chunk sizes along m (axis 1): {X.chunks[1]!r}; training "
             f"needs them to know m: call {arg} = {arg}.compute_chunk_sizes() first"
         )
+    if 0 in X.chunks[1] and X.shape[1] > 0:
+        # Empty blocks (a filter X[:, keep] leaves them) hold no example: their mean
+        # cost and gradients would be 0/0 = NaN in the sum over blocks, and a
+        # mini-batch epoch would find no batch in them.
+        X = X.rechunk({1: tuple(c for c in X.chunks[1] if c)})
     if len(X.chunks[0]) == 1:
         return X
     n_x = X.shape[0]

@@ -26,6 +26,33 @@ from .activations import Activation, get_activation
 Array = Any
 
 
+def check_bool(arg: str, value: Any) -> bool:
+    """A True/False setting: a bool (or NumPy bool), never any truthy value
+    (``warm_start="False"`` is a non-empty string, so it meant True)."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{arg} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_decay_signature(decay: Any) -> None:
+    """A callable ``learning_rate_decay`` takes (α₀, epoch): one with another signature
+    failed with a bare TypeError at the first decayed epoch, after training began."""
+    import inspect
+
+    try:
+        signature = inspect.signature(decay)
+    except (TypeError, ValueError):  # no signature to read (some builtins): called as given
+        return
+    try:
+        signature.bind(1.0, 0)
+    except TypeError as exc:
+        raise TypeError(
+            f"learning_rate_decay={decay!r} cannot be called as decay(alpha0, epoch) ({exc}); "
+            "it must take the initial rate and the 0-based epoch and return the rate, "
+            "e.g. lambda alpha0, epoch: alpha0 / (1 + 0.1 * epoch)"
+        ) from None
+
+
 def check_name(arg: str, value: Any, valid: Sequence[str]) -> str:
     """``value`` must be one of ``valid``."""
     if not isinstance(value, str) or value not in valid:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,9 @@ def write_npy(
     Parameters
     ----------
     path : path-like
-        Destination ``.npy`` file (overwritten).
+        Destination ``.npy`` file, replaced only once every block is written (the
+        new file is built beside it, so a failed write leaves the old one, and the
+        blocks may be read lazily from the old one).
     blocks : iterable of arrays (n, m_i)
         NumPy arrays or anything ``numpy.asarray`` accepts, in column order.
     shape : (n, m)
@@ -79,6 +82,20 @@ def write_npy(
     n, m = _check_2d(tuple(shape), "shape")
     dtype = np.dtype(dtype)
     path = Path(path)
+    # Written beside the destination and renamed over it at the end: the blocks may be
+    # read lazily from the destination itself (X = load_npy(p); save_npy(p, 2 * X)),
+    # and a failed write must leave the old file as it was.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        _write_blocks(tmp, blocks, n, m, dtype)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _write_blocks(path: Path, blocks: Iterable[Any], n: int, m: int, dtype: np.dtype) -> None:
+    """The body of :func:`write_npy`, into ``path``."""
     mm = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(n, m))
     offset, filled = mm.offset, 0
     del mm  # drop the mapping: the file now has its header and full (sparse) size
@@ -107,9 +124,8 @@ def write_npy(
     if filled != m:
         raise ValueError(
             f"the blocks held {filled} columns but shape={(n, m)} declares m={m}; "
-            f"{path} is incomplete: pass all blocks or the right shape"
+            "nothing was written: pass all blocks or the right shape"
         )
-    return path
 
 
 def save_npy(path: str | os.PathLike[str], X: Array, *, chunk_m: int | None = None) -> Path:
@@ -119,6 +135,7 @@ def save_npy(path: str | os.PathLike[str], X: Array, *, chunk_m: int | None = No
     m-chunks), so it never has to fit in memory.
     """
     n, m = _check_2d(tuple(X.shape), "X")
+    _check_chunk_m(chunk_m)
     if array_api_compat.is_dask_array(X):
         if chunk_m is not None:
             X = X.rechunk({0: -1, 1: chunk_m})
@@ -130,6 +147,13 @@ def save_npy(path: str | os.PathLike[str], X: Array, *, chunk_m: int | None = No
         step = chunk_m or max(1, m)
         blocks = (X[:, a : a + step] for a in range(0, m, step))
     return write_npy(path, blocks, shape=(n, m), dtype=X.dtype)
+
+
+def _check_chunk_m(chunk_m: Any) -> None:
+    if chunk_m is not None and (
+        isinstance(chunk_m, bool) or not isinstance(chunk_m, Integral) or chunk_m < 1
+    ):
+        raise ValueError(f"chunk_m={chunk_m!r} must be a positive integer (columns per block)")
 
 
 def _read_columns(path: str, start: int, stop: int, version: tuple[int, int]) -> np.ndarray:
@@ -190,10 +214,7 @@ def load_npy(path: str | os.PathLike[str], *, chunk_m: int | None = None) -> Arr
         raise ImportError('load_npy needs Dask: pip install "xpnet[dask]"') from exc
     from dask.utils import parse_bytes
 
-    if chunk_m is not None and (
-        isinstance(chunk_m, bool) or not isinstance(chunk_m, int) or chunk_m < 1
-    ):
-        raise ValueError(f"chunk_m={chunk_m!r} must be a positive integer (columns per block)")
+    _check_chunk_m(chunk_m)
     pieces = []
     n_first: int | None = None
     for f in _files(Path(path)):

@@ -264,6 +264,8 @@ class NeuralNetwork:
                 f"seed must be an int, None, a numpy.random.Generator or a "
                 f"numpy.random.RandomState (the course's legacy draws), got {self.seed!r}"
             )
+        if isinstance(self.seed, Integral) and self.seed < 0:
+            raise ValueError(f"seed={self.seed!r} is negative; expected an integer >= 0")
         self.l2 = v.check_nonnegative("l2", self.l2)
         self.optimizer = v.check_name("optimizer", self.optimizer, tuple(OPTIMIZERS))
         self.beta = v.check_unit_interval("beta", self.beta, low_open=False, high_open=True)
@@ -272,19 +274,23 @@ class NeuralNetwork:
         self.epsilon = v.check_positive("epsilon", self.epsilon, example=1e-8)
         if self.batch_size is not None:
             v.check_positive("batch_size", self.batch_size, integer=True, example=64)
-        if self.shuffle not in (True, False, "course"):
+        if isinstance(self.shuffle, bool | np.bool_):
+            self.shuffle = bool(self.shuffle)  # np.True_ is not `True`, which the loop tests
+        elif not (isinstance(self.shuffle, str) and self.shuffle == "course"):
             raise ValueError(
                 f"shuffle={self.shuffle!r} is not valid; expected True (seeded shuffles), False "
                 "(keep the order) or 'course' (RandomState(11 + epoch), the assignment's rule)"
             )
-        if not (self.learning_rate_decay is None or callable(self.learning_rate_decay)):
+        if callable(self.learning_rate_decay):
+            v.check_decay_signature(self.learning_rate_decay)
+        elif self.learning_rate_decay is not None:
             v.check_name("learning_rate_decay", self.learning_rate_decay, SCHEDULES)
         self.decay_rate = v.check_positive("decay_rate", self.decay_rate, example=1.0)
         self.time_interval = v.check_positive(
             "time_interval", self.time_interval, integer=True, example=1000
         )
         self.keep_probs = v.check_keep_prob(self.keep_prob, len(self.layer_dims) - 2)
-        self.warm_start = bool(self.warm_start)
+        self.warm_start = v.check_bool("warm_start", self.warm_start)
         self.impl = v.check_name("impl", self.impl, tuple(IMPLS))
         self.record_every = v.check_positive("record_every", self.record_every, integer=True)
         self.compile = check_mode(self.compile)
@@ -539,7 +545,7 @@ class NeuralNetwork:
         with ProgressBar(epochs, "fit", enabled=self.verbose, unit=unit) as bar:
             try:
                 progress = bar if self.verbose else None
-                train(state, X, Y, config, epochs, xp=xp, progress=progress, **steps)
+                train(state, X, Y, config, epochs, xp=xp, progress=progress, checked=True, **steps)
             except KeyboardInterrupt:
                 bar.update(0, f"interrupted after {state.epoch} epochs")
                 raise

@@ -485,7 +485,8 @@ class NeuralNetworkClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X: Any, y: Any, sample_weight: Any) -> NeuralNetworkClassifier:
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=False)
-        _check_flags(self, "early_stopping", "warm_start")
+        for flag in ("early_stopping", "warm_start"):
+            v.check_bool(flag, getattr(self, flag))
         classes, y_idx = self._check_classes(y)
         s = self._weights(y, sample_weight, X)
         warm = getattr(self, "network_", None) if self.warm_start else None
@@ -663,14 +664,6 @@ def _copied(rngs: Any) -> Any:
         return copy.deepcopy(rngs)
     except (TypeError, ValueError, RuntimeError):
         return rngs
-
-
-def _check_flags(estimator: Any, *names: str) -> None:
-    """True/False settings are booleans: early_stopping="no" was truthy, so it stopped early."""
-    for name in names:
-        value = getattr(estimator, name)
-        if not isinstance(value, bool | np.bool_):
-            raise TypeError(f"{name} must be True or False, got {value!r}")
 
 
 def _train(net: Any, X: Any, Y: Any, s: np.ndarray | None, *, one_epoch: bool = False) -> None:

@@ -30,6 +30,7 @@ divided by m.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import ModuleType
@@ -281,15 +282,28 @@ def check_run(X: Array, config: TrainingConfig, xp: ModuleType) -> None:
     """What a run of ``config`` over this X needs of X's layout, checked before the model
     changes (a fit refused at its first epoch had already replaced the fitted model):
     ``shuffle='course'`` permutes all m examples at once, which a Dask X streaming
-    several blocks along m per mini-batch epoch cannot do."""
-    if config.shuffle != "course" or config.batch_size is None or not is_lazy(xp):
+    several blocks along m per mini-batch epoch cannot do. Blocks narrower than
+    ``batch_size`` (the last one aside) are warned of: batches never span two blocks, so
+    theirs would silently be smaller than asked."""
+    if config.batch_size is None or not is_lazy(xp):
         return
     blocks = len(X.chunks[1])
-    if blocks > 1:
+    if config.shuffle == "course" and blocks > 1:
         raise ValueError(
             f"shuffle='course' permutes all m examples at once, but this Dask X streams "
             f"{blocks} blocks along m, and a mini-batch epoch reads each block once; "
             "pass X with one chunk along m (X.rechunk({1: -1})), or use shuffle=True"
+        )
+    narrow = min(X.chunks[1][:-1], default=config.batch_size)
+    if narrow < config.batch_size:
+        b = config.batch_size
+        warnings.warn(
+            f"X's blocks along m hold as few as {narrow} examples, fewer than batch_size={b}; "
+            f"a mini-batch never spans two blocks, so those blocks' batches hold {narrow} "
+            f"examples, not {b}. Rechunk X along m to a multiple of the batch size, e.g. "
+            f"X.rechunk({{1: {b * max(1, -(-max(X.chunks[1]) // b))}}}) (and Y alike)",
+            UserWarning,
+            stacklevel=4,
         )
 
 
@@ -384,8 +398,12 @@ def train(
     run: Step | None = None,
     tier_up: Any = None,
     progress: Any = None,
+    checked: bool = False,
 ) -> TrainingState:
     """Run ``num_epochs`` epochs from ``state`` (updated in place as the run goes).
+
+    X's layout is checked for the run (:func:`check_run`) unless ``checked`` says the
+    caller did so already (``NeuralNetwork`` does, before its fitted state changes).
 
     ``run`` (full batch only, from :func:`xpnet.compile_steps`) replaces the
     epoch-by-epoch loop by runs of epochs, each ending just before a recording
@@ -412,7 +430,8 @@ def train(
         for a ``DivergenceError``, those of the last recorded epoch whose cost was
         finite, and the exception gets a note saying so.
     """
-    check_run(X, config, xp)
+    if not checked:
+        check_run(X, config, xp)
     recorder = _Recorder(state, config, progress)
     if config.batch_size is None and is_lazy(xp):  # handles its own interrupts (host state)
         return _train_blockwise(state, X, Y, config, num_epochs, recorder)
