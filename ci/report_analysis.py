@@ -382,6 +382,10 @@ def paired_ratios(runs: dict[str, Any]) -> list[dict[str, Any]]:
         for key, rec in sorted(e.items()):
             if key.startswith("paired") and isinstance(rec, dict) and "ratio" in rec:
                 times = {k[:-2]: v for k, v in rec.items() if k.endswith("_s")}
+                steps = e.get("steps_per_call") or 1
+                if steps > 1:  # a's call runs `steps` steps; the ratio is per step: so is a
+                    first = next(iter(times))
+                    times = {f"{first} (per step of {steps})": times.pop(first) / steps, **times}
                 cell = {k: e[k] for k in _CELL_KEYS if k in e}
                 out.append(
                     {

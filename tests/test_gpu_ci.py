@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -227,8 +228,11 @@ def test_tests_summary_counts_failures_where_numpy_passes(tmp_path):
     assert b["torch-cuda"]["regressions"] == 0 and b["torch-cuda"]["passed"] == 1
     assert b["jax"]["skipped"] == 1 and t["skip_reasons"]["jax"] == ["jax: no GPU"]
     gpu_tests = _targets()._gpu_tests
-    # JAX counts only where the env record shows it on a GPU
-    assert sorted(v for _, v in gpu_tests({"tests": t})) == [0, 1]
+    # JAX counts only where the env record shows it on a GPU; elsewhere it is a hole (NaN:
+    # the row reads "not measured"), not left out as if it had passed
+    off_gpu = dict(gpu_tests({"tests": t}))
+    assert sorted(v for v in off_gpu.values() if v == v) == [0, 1]
+    assert math.isnan(off_gpu["jax: JAX not on a GPU"])
     assert sorted(v for _, v in gpu_tests({"tests": t, "env": {"jax": {"backend": "gpu"}}})) == [
         0,
         0,
@@ -374,3 +378,67 @@ def test_dask_target_reads_the_million_example_row():
     figures = targets._dask_vs_numpy(1_000_000)({"dask": rows})
     assert figures == [("m=1,000,000 vectorized-dask-m1000000-nx100", 0.98)]
     assert targets._dask_vs_numpy(1_000_000)({}) == []  # a run without the Dask suite
+
+
+def test_gate_fails_on_a_check_without_cells(tmp_path, capsys):
+    """A run whose abstraction cells were all missing (a suite that produced nothing) or
+    NaN passed the gate ("6/6 checks passed"): only an all-empty run failed."""
+    gate = _load("gate")
+    s = json.loads(
+        (ROOT / "benchmarks" / "results" / "cpu-amd-epyc-2c" / "speedups.json").read_text()
+    )
+    for cell in s["abstraction"]:
+        for key in cell:
+            if key.startswith(("ratio", "paired")):
+                cell[key] = None
+    path = tmp_path / "speedups.json"
+    path.write_text(json.dumps(s))
+    assert gate.main([str(path)]) == 1
+    assert "FAIL (no cells)  abstraction cost" in capsys.readouterr().out
+    assert gate.main(["--allow-missing", str(path)]) == 0
+    assert "not measured  abstraction cost" in capsys.readouterr().out
+
+
+def test_a_nan_cell_is_never_part_of_a_met_row():
+    """min()/max() skip a NaN after the first value: a target whose second cell was NaN
+    read MET on the others (and MISSED with the NaN first)."""
+    targets = _targets()
+    row = targets.Target("t", "a target", "<=", 1.0, lambda s: [("a", 0.5), ("b", float("nan"))])
+    assert row.evaluate({})["status"] == targets.NOT_MEASURED
+    flipped = targets.Target(
+        "t", "a target", "<=", 1.0, lambda s: [("b", float("nan")), ("a", 0.5)]
+    )
+    assert flipped.evaluate({})["status"] == targets.NOT_MEASURED
+
+
+def test_the_adam_epoch_targets_read_only_the_m_60000_cells():
+    """A --quick run (m = 6,000) was judged under the m = 60,000 title."""
+    targets = _targets()
+    pair = {"file": "bench_optimizers", "key": "paired_torch_nn", "ratio": 0.5,
+            "cell": {"backend": "numpy", "dims": [784, 128, 1], "m": 6000, "batch_size": 64,
+                     "dtype": "float32"}}  # fmt: skip
+    row = next(t for t in targets.TARGETS if t.key == "adam_epoch_vs_torch")
+    assert row.evaluate({"paired": [pair]})["status"] == targets.NOT_MEASURED
+    pair["cell"]["m"] = 60_000
+    assert row.evaluate({"paired": [pair]})["status"] == "MET"
+
+
+def test_gpu_rows_ask_for_every_gpu_backend():
+    """torch-cuda skipping all its tests, or a roofline cell on CuPy alone, read MET: a
+    backend with nothing to show was left out of the row."""
+    targets = _targets()
+    tests = {"backends": {"cupy": {"passed": 5, "failed": 0, "skipped": 95, "regressions": 0},
+                          "torch-cuda": {"passed": 0, "failed": 0, "skipped": 100,
+                                         "regressions": 0}}}  # fmt: skip
+    row = next(t for t in targets.TARGETS if t.key == "gpu_tests")
+    result = row.evaluate({"tests": tests, "gpu_ran": True, "env": {"jax": {"backend": "gpu"}}})
+    assert (
+        result["status"] == targets.NOT_MEASURED and "torch-cuda: no test ran" in result["figure"]
+    )
+    roof = next(t for t in targets.TARGETS if t.key == "gpu_roofline")
+    cell = {"backend": "cupy", "n": 2048, "m": 4096, "dtype": "float32", "fraction": 0.9}
+    result = roof.evaluate({"roofline": [cell], "gpu_ran": True})
+    assert result["status"] == targets.NOT_MEASURED and "torch-cuda: no cell" in result["figure"]
+    torch_cell = {**cell, "backend": "torch-cuda", "fraction": 0.88}
+    assert roof.evaluate({"roofline": [cell, torch_cell], "gpu_ran": True})["status"] == "MET"
+    assert roof.evaluate({"roofline": [], "gpu_ran": False})["status"] == targets.NO_GPU
