@@ -39,6 +39,11 @@ N_H = 16  # hidden units of the one-hidden-layer network
 # ----------------------------------------------------------------------------- options
 
 
+def _text(name: bytes | str) -> str:
+    """A CUDA device name: bytes from CuPy's runtime (13), perhaps str in later CuPy."""
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
 @dataclass(frozen=True)
 class Options:
     """The options of one run of the suite (``benchmarks/conftest.py`` declares them).
@@ -210,7 +215,7 @@ def get_backend(name: str) -> Backend:
         import cupy
 
         device = cupy.cuda.Device(0)
-        device_name = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+        device_name = _text(cupy.cuda.runtime.getDeviceProperties(0)["name"])
     elif bid.device_spec is not None:  # array_api_strict-device1
         device = xpnet._backend.resolve_device(xp, bid.device_spec)
     if lib == "jax":

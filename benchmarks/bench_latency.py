@@ -90,9 +90,11 @@ def _graph_floor(backend: str, x: Any, k: int) -> dict[str, Any]:
             with stream:
                 y = x + x
                 stream.begin_capture()
-                for _ in range(k):
-                    y = y + x
-                graph = stream.end_capture()
+                try:
+                    for _ in range(k):
+                        y = y + x
+                finally:  # a failed capture must not leave the stream capturing
+                    graph = stream.end_capture()
             replay, sync = (lambda: graph.launch(stream)), stream.synchronize
         else:
             return {}

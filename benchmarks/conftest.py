@@ -19,7 +19,7 @@ import pytest
 from xpnet._testing import Backend, parse_backends
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import NOT_IN_GRID, Options, options  # noqa: E402
+from _common import NOT_IN_GRID, Options, _text, options  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -214,7 +214,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
             import cupy
 
             if cupy.cuda.runtime.getDeviceCount():
-                info["gpu"] = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+                info["gpu"] = _text(cupy.cuda.runtime.getDeviceProperties(0)["name"])
         except Exception:  # noqa: BLE001 - no CuPy or no driver: no GPU
             pass
     machine_info["xpnet"] = info

@@ -552,3 +552,30 @@ def test_torch_auto_short_fit_never_touches_the_compiler(monkeypatch):
     net, _ = _net_fit("torch", "float64", "auto", X, Y, num_iterations=12)
     assert net.compiler_ is None
     assert calls == []
+
+
+def test_cuda_graph_steps_return_outputs_the_next_call_cannot_overwrite():
+    """torch.compile(mode="reduce-overhead") on CUDA replays a CUDA graph into the same
+    output buffers, and the next call frees them: the loop's kept parameters (restored
+    on divergence) and collected costs would be read after they were overwritten. The
+    compiled CUDA step marks each call as a new step and clones its outputs out of the
+    graph's pool (checked here on the wrapper; the CUDA replay itself needs a GPU)."""
+    torch = pytest.importorskip("torch")
+    from xpnet._compile import _outputs_kept
+
+    inner = []
+
+    def step(params, J):
+        out = {"W": params["W"] * 2}
+        inner.append(out["W"])
+        return out, (J + 1, [J])
+
+    kept = _outputs_kept(step)
+    (params, (J, [J0])) = kept({"W": torch.ones(3)}, torch.zeros(()))
+    assert torch.equal(params["W"], inner[0]) and params["W"].data_ptr() != inner[0].data_ptr()
+    assert float(J) == 1.0 and float(J0) == 0.0
+    cuda = xpnet.compile_step(lambda *a: a, "torch", mode=True, device="cuda:0")
+    assert cuda.compiler == "torch.compile:reduce-overhead"
+    assert cuda.fn.__qualname__.startswith("_outputs_kept")
+    cpu = xpnet.compile_step(lambda *a: a, "torch", mode=True, device="cpu")
+    assert not cpu.fn.__qualname__.startswith("_outputs_kept")

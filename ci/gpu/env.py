@@ -39,6 +39,11 @@ PACKAGES = (
 SMI_QUERY = "name,driver_version,memory.total,clocks.max.sm,clocks.sm,power.limit,compute_cap"
 
 
+def _text(name: bytes | str) -> str:
+    """A CUDA device name: bytes from CuPy's runtime (13), perhaps str in later CuPy."""
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
 def _probe(fn) -> Any:
     try:
         return fn()
@@ -87,7 +92,7 @@ def _cupy() -> dict[str, Any]:
     return {
         "runtime": rt.runtimeGetVersion(),
         "driver_api": rt.driverGetVersion(),
-        "name": rt.getDeviceProperties(0)["name"].decode(),
+        "name": _text(rt.getDeviceProperties(0)["name"]),
         "tf32": os.environ.get("CUPY_TF32", "0"),
     }
 

@@ -435,8 +435,45 @@ def compile_step(
 
         fn = _keep_key_order(jax.jit(step, donate_argnums=(0, 1) if donate else ()))
     else:
-        fn = _torch_compile(step, compiler.split(":", 1)[1], fullgraph)
+        tmode = compiler.split(":", 1)[1]
+        fn = _torch_compile(step, tmode, fullgraph)
+        if _on_cuda(device) and tmode in CUDA_GRAPH_MODES:
+            fn = _outputs_kept(fn)
     return CompiledStep(fn, step, name, compiler, reason)
+
+
+#: torch.compile modes that replay CUDA graphs on CUDA tensors.
+CUDA_GRAPH_MODES = ("reduce-overhead", "max-autotune")
+
+
+def _outputs_kept(fn: Callable) -> Callable:
+    """A CUDA-graph step whose outputs outlive the next call.
+
+    A CUDA graph writes every replay's outputs into the same static buffers, so the
+    next call overwrites (torch's CUDA-graph trees: frees) what the last one returned.
+    The training loop keeps earlier outputs: the parameters of the last epoch whose cost
+    was finite (restored on divergence), the costs it reads later. Each call is marked
+    as a new step (``torch.compiler.cudagraph_mark_step_begin``) and its tensors are
+    cloned out of the graph's pool: one device copy of the parameters per step, small
+    beside the launches a graph saves."""
+    import torch
+
+    def call(*args: Any) -> Any:
+        torch.compiler.cudagraph_mark_step_begin()
+        return _map_tensors(torch.clone, fn(*args), torch.Tensor)
+
+    return call
+
+
+def _map_tensors(f: Callable, tree: Any, kind: type) -> Any:
+    """``f`` applied to every ``kind`` leaf of nested tuples, lists and dicts."""
+    if isinstance(tree, kind):
+        return f(tree)
+    if isinstance(tree, dict):
+        return {k: _map_tensors(f, v, kind) for k, v in tree.items()}
+    if isinstance(tree, tuple | list):
+        return type(tree)(_map_tensors(f, v, kind) for v in tree)
+    return tree
 
 
 def _check_lrs(lrs: Any) -> None:
