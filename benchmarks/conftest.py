@@ -158,10 +158,30 @@ def _report_module():
     return module
 
 
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_sessionfinish(session):
-    """With ``--xpnet-report DIR``: the report of this run's JSON (pytest-benchmark wrote it
-    in its own ``pytest_sessionfinish``, which wraps this one)."""
+    """Before pytest-benchmark writes its JSON: drop the cells that have no round, named
+    in the JSON's skipped list (a SIGINT at a suite's time limit stops one mid-measurement,
+    and pytest-benchmark's writer then fails on it, losing every finished cell of the
+    suite). After: with ``--xpnet-report DIR``, the report of this run's JSON."""
     config = session.config
+    bs = getattr(config, "_benchmarksession", None)
+    if bs is not None:
+        for bench in [b for b in bs.benchmarks if not b and not b.has_error]:
+            bs.benchmarks.remove(bench)
+            config.stash.setdefault(_SKIPPED, []).append(
+                {
+                    "name": bench.name,
+                    "fullname": bench.fullname,
+                    "params": {k: _jsonable(v) for k, v in (bench.params or {}).items()},
+                    "reason": "stopped before its first round ended (the suite's time limit)",
+                }
+            )
+    yield
+    _write_report(config)
+
+
+def _write_report(config: pytest.Config) -> None:
     out = config.getoption("xpnet_report")
     if out is None:
         return

@@ -192,6 +192,8 @@ def machine_lines(runs: dict[str, Any], env: dict[str, Any] | None) -> list[str]
         for b in x.get("blas", [])
     )
     git = commit.get("commit_info") or {}
+    if not git.get("id") and env and isinstance(env.get("commit"), dict):
+        git = env["commit"]  # a GPU run's tree has no .git: fetch_wheels.sh stamped it
     lines = [
         f"- CPU: {cpu.get('brand_raw', mi.get('processor', '?'))}, "
         f"{x.get('threads', cpu.get('count', '?'))} logical cores",

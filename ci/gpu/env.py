@@ -100,7 +100,22 @@ def _cupy() -> dict[str, Any]:
 def _jax() -> dict[str, Any]:
     import jax
 
-    return {"backend": jax.default_backend(), "devices": [str(d) for d in jax.devices()]}
+    return {
+        "backend": jax.default_backend(),
+        "devices": [str(d) for d in jax.devices()],
+        "default_matmul_precision": jax.config.jax_default_matmul_precision,
+        "XLA_PYTHON_CLIENT_PREALLOCATE": os.environ.get("XLA_PYTHON_CLIENT_PREALLOCATE"),
+    }
+
+
+def _commit() -> dict[str, Any] | None:
+    """The commit the run measured: the device gets a copy of the tree without .git, so
+    ci/gpu/fetch_wheels.sh stamps it beside the wheels (``id`` and ``dirty``)."""
+    stamp = Path(__file__).resolve().parent / "wheels" / "COMMIT"
+    if not stamp.is_file():
+        return None
+    id_, *rest = stamp.read_text().split()
+    return {"id": id_, "dirty": "dirty" in rest}
 
 
 def collect() -> dict[str, Any]:
@@ -129,6 +144,7 @@ def collect() -> dict[str, Any]:
         "cupy": _probe(_cupy),
         "jax": _probe(_jax),
         "versions": _versions(),
+        "commit": _probe(_commit),
     }
 
 

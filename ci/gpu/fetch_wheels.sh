@@ -39,6 +39,15 @@ while read -r name version; do
     fi
 done < <(cat "$here/requirements.txt" "$here/build-requirements.txt" | grep -E '^[A-Za-z0-9]' | sed -E 's/==/ /')
 
+# The device gets the tree without .git: stamp the commit (and a dirty tree) for env.py.
+# Run this script again right before a device call, so the stamp names what is sent.
+if git -C "$here" rev-parse HEAD >/dev/null 2>&1; then
+    { git -C "$here" rev-parse HEAD
+      [ -n "$(git -C "$here" status --porcelain --untracked-files=no)" ] && echo dirty
+    } > "$dest/COMMIT"
+    echo "fetch_wheels: stamped $(tr '\n' ' ' < "$dest/COMMIT")in $dest/COMMIT"
+fi
+
 kib=$(du -sk "$dest" | cut -f1)
 echo "fetch_wheels: $(find "$dest" -maxdepth 1 -name '*.whl' | wc -l) wheels, ${kib} KiB in $dest (carry limit ${limit_mib} MiB for the whole tree)"
 ls -1 "$dest"

@@ -7,28 +7,32 @@
 #                                                        default ./report-gpu)
 #   --part setup: the install and the environment record alone (a first check)
 #
-# Steps (each logs to OUT/run.log and the next runs whatever it returned):
+# Steps (each logs to OUT/run.log and the next runs whatever it returned), in the order of
+# what the GPU issue needs most, so that a deadline cuts the least useful work:
 #   setup   a venv with --system-site-packages over python3 (the image's python is itself
 #           a venv, so its site-packages are added with a .pth file), the wheels of
 #           ci/gpu/requirements.txt from ci/gpu/wheels/ (pip --no-index --find-links; fetch
-#           them beforehand with ci/gpu/fetch_wheels.sh), xpnet itself with --no-deps
-#   env     OUT/env.json + OUT/nvidia-smi.txt: GPU, driver, CUDA, library versions
-#   tests   (part tests) the test suite on XPNET_BACKENDS=numpy,cupy,torch-cuda,jax (JAX
-#           on its GPU, x64 enabled by tests/conftest.py): OUT/junit.xml, OUT/tests.log
+#           them beforehand with ci/gpu/fetch_wheels.sh, which also stamps the commit)
+#   env     OUT/env.json + OUT/nvidia-smi.txt: GPU, driver, CUDA, library versions, commit
 #   bench   (part bench) one pytest-benchmark run per suite, each under its own time
 #           limit (SIGINT at the limit, so the cells done so far are still written):
-#           OUT/raw/<suite>.json, OUT/raw/<suite>.log
+#           roofline (n=2048 m=4096 only), peers (eager; torch.compile at [20, 8, 1] only),
+#           latency, dot, vectorization (m 1..1e5 x n_x 10, 1000): OUT/raw/<suite>.json
+#   tests   (part tests) the suite's backend-parametrized tests on
+#           XPNET_BACKENDS=numpy,cupy,torch-cuda,jax (JAX on its GPU, x64 by
+#           tests/conftest.py, float32 matmuls at full precision, no memory preallocation),
+#           in XPNET_GPU_TEST_WORKERS pytest-xdist processes, not the slow ones, each test
+#           at most 120 s: OUT/junit.xml, OUT/tests.log
 #   report  ci/report.py over OUT/raw/*.json (+ OUT/junit.xml): OUT/report.md,
 #           OUT/results.json, OUT/speedups.json, the plots
 #
-# Time plan (seconds; estimates until the first GPU run's OUT/timing.txt replaces them):
-#   part tests: setup 20 + env 10 + tests 360 (limit; 4 backend ids x ~350 tests)  ~ 390 s
-#   part bench: setup 20 + env 10 + vectorization 170 (336 cells: NumPy vectorized 48,
-#               GPU 2 x 144, GPU loop cells estimated over 0.1 s skipped) + dot 40
-#               + roofline 75 (16 cells, 2 s paired each) + latency 45 (floor, 4 cells)
-#               + peers 135 (24 cells; torch.compile ~20 s a cell) + report 20        ~ 515 s
-#   part all  : both, ~ 900 s: more than one 10-minute device command; use the two parts,
-#               each with XPNET_GPU_DEADLINE_S=540.
+# Time plan (seconds; estimates until the first GPU run's OUT/timing.txt replaces them),
+# for one device call of at most 540 s with XPNET_GPU_DEADLINE_S=480 (the device tool
+# lends 15 minutes in all, the machine's start included):
+#   setup 20 + env 10 + roofline 45 (~10 cells, 2 s paired each) + peers 100 (19 cells,
+#   one torch.compile ~20 s) + latency 40 + dot 20 + vectorization 90 (~170 cells, GPU
+#   loop cells estimated over 0.1 s skipped, labelled) + tests 150 + report 20   ~ 495 s
+# A deadline shrinks each step's limit to what is left (keeping 45 s for the report).
 # The per-suite limits are the XPNET_GPU_T_* variables below; a suite that reaches its
 # limit keeps the cells it finished, and the report lists what is missing.
 #
@@ -62,8 +66,10 @@ log="$out/run.log"
 : > "$out/timing.txt"
 
 # Per-suite time limits (seconds) and the pytest-benchmark settings of a GPU run.
-: "${XPNET_GPU_T_TESTS:=360}" "${XPNET_GPU_T_VECTORIZATION:=170}" "${XPNET_GPU_T_DOT:=40}"
-: "${XPNET_GPU_T_ROOFLINE:=75}" "${XPNET_GPU_T_LATENCY:=45}" "${XPNET_GPU_T_PEERS:=135}"
+: "${XPNET_GPU_T_TESTS:=150}" "${XPNET_GPU_T_VECTORIZATION:=90}" "${XPNET_GPU_T_DOT:=20}"
+: "${XPNET_GPU_T_ROOFLINE:=45}" "${XPNET_GPU_T_LATENCY:=40}" "${XPNET_GPU_T_PEERS:=100}"
+: "${XPNET_GPU_TEST_WORKERS:=6}"                 # pytest-xdist processes (16 cores, 1 GPU)
+: "${XPNET_GPU_VEC_M:=1,10,100,1000,10000,100000}" "${XPNET_GPU_VEC_NX:=10,1000}"
 : "${XPNET_GPU_BACKENDS:=cupy,torch-cuda}"       # GPU backends of the benchmarks
 : "${XPNET_GPU_PYTHON:=python3}"                 # the image's interpreter
 : "${XPNET_GPU_VENV:=/tmp/xpnet-gpu-venv}"
@@ -145,16 +151,14 @@ PY="$XPNET_GPU_VENV/bin/python"
 if ! "$PY" -c "import xpnet" >/dev/null 2>&1; then
     say "!! xpnet not importable from the venv; falling back to $XPNET_GPU_PYTHON with PYTHONPATH=src"
     PY="$XPNET_GPU_PYTHON"
-    export PYTHONPATH="$root/src${PYTHONPATH:+:$PYTHONPATH}"
+    # the array-api wheels are pure Python: importable from the .whl files themselves
+    shopt -s nullglob
+    pure=("$XPNET_GPU_WHEELS"/array_api_*.whl)
+    shopt -u nullglob
+    extra="$(IFS=:; echo "${pure[*]}")"
+    export PYTHONPATH="$root/src${extra:+:$extra}${PYTHONPATH:+:$PYTHONPATH}"
 fi
 step env 16 60 "$PY" ci/gpu/env.py "$out"
-
-# ----------------------------------------------------------------------------- tests
-if [ "$part" = all ] || [ "$part" = tests ]; then
-    export XPNET_BACKENDS="$XPNET_GPU_TEST_BACKENDS"
-    step tests 2 "$XPNET_GPU_T_TESTS" \
-        "$PY" -m pytest tests -q -rs -p no:cacheprovider --junitxml="$out/junit.xml"
-fi
 
 # ----------------------------------------------------------------------------- bench
 bench_suite() {  # bench_suite SUITE BACKENDS [pytest args...]
@@ -172,17 +176,39 @@ export PY XPNET_GPU_PAIRED_S XPNET_GPU_BUDGET
 export -f bench_suite
 if [ "$part" = all ] || [ "$part" = bench ]; then
     gpu="$XPNET_GPU_BACKENDS"
+    # Roofline at the target's size (the other sizes are in the CPU report), on the GPUs;
+    # of the compiled steps only float32 (each torch.compile costs ~20 s).
+    step roofline 4 "$XPNET_GPU_T_ROOFLINE" bench_suite roofline "$gpu" \
+        -k "${XPNET_GPU_ROOFLINE_K:-not numpy and n2048 and (not compiled or float32)}"
+    # Peers: every eager cell; torch.compile'd torch nn at the small-net target's cell only.
+    step peers 4 "$XPNET_GPU_T_PEERS" bench_suite peers "$gpu" \
+        -k "${XPNET_GPU_PEERS_K:-(cuda or cupy) and (not compiled or 20x8x1-m128-float32)}"
+    step latency 4 "$XPNET_GPU_T_LATENCY" bench_suite latency "$gpu"
+    step dot 4 "$XPNET_GPU_T_DOT" bench_suite dot "numpy,$gpu"
     # Vectorization: NumPy's vectorized column (its loop columns are in the CPU report),
     # every impl on the GPUs (loop cells over their 0.1 s budget are skipped, labelled).
     step vectorization 4 "$XPNET_GPU_T_VECTORIZATION" bench_suite vectorization "numpy,$gpu" \
+        --xpnet-m="$XPNET_GPU_VEC_M" --xpnet-n-x="$XPNET_GPU_VEC_NX" \
         -k "not (numpy and (loops or per_example))"
-    step dot 4 "$XPNET_GPU_T_DOT" bench_suite dot "numpy,$gpu"
-    # Roofline and peers on the GPUs only (NumPy's are in the CPU report).
-    step roofline 4 "$XPNET_GPU_T_ROOFLINE" bench_suite roofline "$gpu" -k "not numpy"
-    # The floor before the peers: the peers' torch.compile cells are the slowest, and what
-    # the deadline cuts should be the last of them.
-    step latency 4 "$XPNET_GPU_T_LATENCY" bench_suite latency "$gpu"
-    step peers 4 "$XPNET_GPU_T_PEERS" bench_suite peers "$gpu" -k "${XPNET_GPU_PEERS_K:-cuda or cupy}"
+fi
+
+# ----------------------------------------------------------------------------- tests
+if [ "$part" = all ] || [ "$part" = tests ]; then
+    export XPNET_BACKENDS="$XPNET_GPU_TEST_BACKENDS"
+    # JAX: float32 matmuls at full precision (its GPU default may use TF32, 1e-3 off the
+    # NumPy reference the tests compare with at 1e-4), and no 75 % preallocation of the
+    # GPU beside CuPy and torch in the same processes. Both are in env.json's record.
+    export JAX_DEFAULT_MATMUL_PRECISION=highest XLA_PYTHON_CLIENT_PREALLOCATE=false
+    # Only the tests parametrized by backend (the others are the CPU CI's), not the slow
+    # ones; -n: pytest-xdist workers; a test stuck past 120 s fails alone.
+    step tests 2 "$XPNET_GPU_T_TESTS" \
+        "$PY" -m pytest tests -q -rs -p no:cacheprovider -m "not slow" \
+        -k "${XPNET_GPU_TESTS_K:-numpy or cupy or torch-cuda or jax}" \
+        -n "$XPNET_GPU_TEST_WORKERS" -p timeout --timeout=120 --junitxml="$out/junit.xml"
+fi
+
+# ----------------------------------------------------------------------------- report
+if [ "$part" = all ] || [ "$part" = bench ]; then
     shopt -s nullglob
     raws=("$out"/raw/*.json)
     junit=()
