@@ -61,6 +61,7 @@ PAIRS = [
     ("torch-cuda", "xpnet"),
     ("torch-cuda", "torch_nn"),
     ("torch-cuda", "torch_nn_compiled"),
+    ("torch-cuda", "xpnet-compiled"),
     ("jax", "xpnet"),
     ("jax", "xpnet-compiled"),
     ("jax", "jax_jit"),
@@ -239,6 +240,12 @@ def test_peer(benchmark, opts, backend, impl, cell):
         peer, _ = make_jax_jit_step(p)
         benchmark.extra_info["paired_jax_jit"] = paired_min(
             fn, peer, names=("xpnet", "jax_jit"), total_s=pair_s
+        )
+    if impl == "xpnet-compiled" and backend == "torch-cuda":
+        # the GPU target: xpnet's CUDA-graph step against torch's eager nn step on CUDA
+        torch_fn, _ = _torch_step(p, "cuda")
+        benchmark.extra_info["paired_torch_cuda"] = paired_min(
+            fn, torch_fn, names=("xpnet", "torch"), total_s=pair_s
         )
     if impl == "xpnet-compiled" and backend == "torch":
         eager, _ = make_training_step(p, mode=False)

@@ -244,6 +244,8 @@ def peers(runs: dict[str, Any]) -> list[dict[str, Any]]:
                           ("torch_compiled", "torch:xpnet-compiled")):  # fmt: skip
             pair = c.get(cell, {}).get("paired_torch_cpu")
             row[f"paired_{key}_vs_torch_cpu"] = pair["ratio"] if pair else None
+        pair = c.get("torch-cuda:xpnet-compiled", {}).get("paired_torch_cuda")
+        row["paired_torch_cuda_compiled_vs_torch_cuda"] = pair["ratio"] if pair else None
         row.update(_auto_pick(c, row))
         row["vs_torch_cpu"] = _ratio(t.get("numpy:xpnet"), t.get("torch:torch_nn"))
         row["vs_sklearn"] = _ratio(t.get("numpy:xpnet"), t.get("numpy:sklearn_mlp"))

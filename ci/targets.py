@@ -272,6 +272,17 @@ def _cupy_vs_torch_cuda_large(s: dict[str, Any]) -> Figures:
     ]
 
 
+def _torch_cuda_compiled_small(s: dict[str, Any]) -> Figures:
+    """xpnet's compiled (CUDA-graph) step on torch-CUDA / torch's eager nn step on CUDA,
+    interleaved, at the small net [20, 8, 1] m=128."""
+    key = "paired_torch_cuda_compiled_vs_torch_cuda"
+    return [
+        (f"{_dims(p['dims'])} m={p['m']} {p['dtype']}", p[key])
+        for p in s["peers"]
+        if p["dims"] == [20, 8, 1] and p["m"] == 128 and p.get(key)
+    ]
+
+
 def _gpu_tests(s: dict[str, Any]) -> Figures:
     """Per GPU backend (cupy, torch-cuda, JAX): tests that pass on NumPy but fail (or
     error) there. JAX counts only where the run's env record (ci/gpu/env.py) shows JAX on
@@ -446,6 +457,15 @@ TARGETS: tuple[Target, ...] = (
         "<=",
         1.0,
         _cupy_vs_torch_cuda_large,
+        gpu=True,
+    ),
+    Target(
+        "gpu_torch_compiled_small",
+        "xpnet compiled on torch-CUDA (CUDA graphs) / torch-CUDA eager nn step, [20, 8, 1] "
+        "m=128 (interleaved pairs)",
+        "<=",
+        0.5,
+        _torch_cuda_compiled_small,
         gpu=True,
     ),
     Target(

@@ -481,3 +481,16 @@ def test_a_suite_stopped_at_its_time_limit_keeps_its_finished_cells(tmp_path):
     assert [b["name"] for b in data["benchmarks"]] == ["test_done"]
     (stopped,) = data["xpnet_skipped"]
     assert stopped["name"] == "test_stopped" and "time limit" in stopped["reason"]
+
+
+def test_the_torch_cuda_compiled_small_net_target_reads_its_pair():
+    """Issue 8's GPU row: xpnet's CUDA-graph step / torch-CUDA eager nn at [20, 8, 1]
+    m=128, from the peers cell's interleaved pair (no row read it before)."""
+    targets = _targets()
+    row = next(t for t in targets.TARGETS if t.key == "gpu_torch_compiled_small")
+    peer = {"dims": [20, 8, 1], "m": 128, "dtype": "float32"}
+    met = {"peers": [{**peer, "paired_torch_cuda_compiled_vs_torch_cuda": 0.4}], "gpu_ran": True}
+    assert row.evaluate(met)["status"] == "MET"
+    missed = {"peers": [{**peer, "paired_torch_cuda_compiled_vs_torch_cuda": 0.6}], "gpu_ran": True}
+    assert row.evaluate(missed)["status"] == "MISSED"
+    assert row.evaluate({"peers": [peer]})["status"] == targets.NO_GPU

@@ -29,8 +29,8 @@
 # Time plan (seconds; estimates until the first GPU run's OUT/timing.txt replaces them),
 # for one device call of at most 540 s with XPNET_GPU_DEADLINE_S=480 (the device tool
 # lends 15 minutes in all, the machine's start included):
-#   setup 20 + env 10 + roofline 45 (~10 cells, 2 s paired each) + peers 100 (19 cells,
-#   one torch.compile ~20 s) + latency 40 + dot 20 + vectorization 90 (~170 cells, GPU
+#   setup 20 + env 10 + roofline 45 (~10 cells, 2 s paired each) + peers 100 (20 cells,
+#   two torch.compile ~20 s each) + latency 40 + dot 20 + vectorization 90 (~170 cells, GPU
 #   loop cells estimated over 0.1 s skipped, labelled) + tests 150 + report 20   ~ 495 s
 # A deadline shrinks each step's limit to what is left (keeping 45 s for the report).
 # The per-suite limits are the XPNET_GPU_T_* variables below; a suite that reaches its
