@@ -83,6 +83,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "xpnet_not_in_grid: placeholder of an empty grid")
+    config.pluginmanager.register(_DropUnmeasured(), "xpnet-drop-unmeasured")
     report = config.getoption("xpnet_report")
     if report is not None:
         report.mkdir(parents=True, exist_ok=True)
@@ -158,30 +159,35 @@ def _report_module():
     return module
 
 
-@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+class _DropUnmeasured:
+    """A plugin whose ``pytest_sessionfinish`` runs before pytest-benchmark's (which
+    writes the JSON): it drops the cells that have no round, naming them in the JSON's
+    skipped list. A SIGINT at a suite's time limit (``ci/gpu/run.sh``) stops one
+    mid-measurement, and pytest-benchmark's writer then fails on it ("min() arg is an
+    empty sequence"), losing every finished cell of the suite."""
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_sessionfinish(self, session):
+        config = session.config
+        bs = getattr(config, "_benchmarksession", None)
+        if bs is not None:
+            for bench in [b for b in bs.benchmarks if not b and not b.has_error]:
+                bs.benchmarks.remove(bench)
+                config.stash.setdefault(_SKIPPED, []).append(
+                    {
+                        "name": bench.name,
+                        "fullname": bench.fullname,
+                        "params": {k: _jsonable(v) for k, v in (bench.params or {}).items()},
+                        "reason": "stopped before its first round ended (the suite's time limit)",
+                    }
+                )
+        yield
+
+
 def pytest_sessionfinish(session):
-    """Before pytest-benchmark writes its JSON: drop the cells that have no round, named
-    in the JSON's skipped list (a SIGINT at a suite's time limit stops one mid-measurement,
-    and pytest-benchmark's writer then fails on it, losing every finished cell of the
-    suite). After: with ``--xpnet-report DIR``, the report of this run's JSON."""
+    """With ``--xpnet-report DIR``: the report of this run's JSON (pytest-benchmark wrote it
+    in its own ``pytest_sessionfinish``, which wraps this one)."""
     config = session.config
-    bs = getattr(config, "_benchmarksession", None)
-    if bs is not None:
-        for bench in [b for b in bs.benchmarks if not b and not b.has_error]:
-            bs.benchmarks.remove(bench)
-            config.stash.setdefault(_SKIPPED, []).append(
-                {
-                    "name": bench.name,
-                    "fullname": bench.fullname,
-                    "params": {k: _jsonable(v) for k, v in (bench.params or {}).items()},
-                    "reason": "stopped before its first round ended (the suite's time limit)",
-                }
-            )
-    yield
-    _write_report(config)
-
-
-def _write_report(config: pytest.Config) -> None:
     out = config.getoption("xpnet_report")
     if out is None:
         return

@@ -402,7 +402,7 @@ def train(
 ) -> TrainingState:
     """Run ``num_epochs`` epochs from ``state`` (updated in place as the run goes).
 
-    X's layout is checked for the run (:func:`check_run`) unless ``checked`` says the
+    X's layout is checked for the run (``check_run``) unless ``checked`` says the
     caller did so already (``NeuralNetwork`` does, before its fitted state changes).
 
     ``run`` (full batch only, from :func:`xpnet.compile_steps`) replaces the
