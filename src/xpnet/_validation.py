@@ -17,10 +17,9 @@ from numbers import Integral, Real
 from types import ModuleType
 from typing import Any
 
-import array_api_compat
 import numpy as np
 
-from ._backend import check_same_namespace_and_device, device_of, is_traced, to_numpy
+from ._backend import check_same_namespace_and_device, device_of, is_lazy, is_traced, to_numpy
 from .activations import Activation, get_activation
 
 Array = Any
@@ -354,7 +353,7 @@ def check_probabilities(AL: Array, xp: ModuleType) -> None:
     cost): logits passed as AL were clipped to [ε, 1 - ε] and gave a finite, wrong cost.
     Skipped while traced by a compiler, like :func:`check_labels`, and on Dask, where it
     would be a second compute of the graph beside the labels' check."""
-    if is_traced(AL) or array_api_compat.is_dask_array(AL):
+    if is_traced(AL) or is_lazy(xp):
         return
     if bool(xp.any((AL < 0) | (AL > 1))):
         a = to_numpy(AL)
