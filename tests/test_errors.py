@@ -595,9 +595,10 @@ def test_finite_check_survives_an_overflowing_sum_and_still_finds_nan(xp, device
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("shape", [(1, 5), (4, 1), (7, 13), (130, 257)])
 def test_finite_check_finds_one_bad_value_anywhere(xp, device, shape, order):
-    """A matrix is summed as a BLAS product with ones (the fast path): a single NaN, +inf
-    or -inf at any position, in either memory order and across the BLAS kernels' block
-    tails, still makes that sum non-finite and the check raise."""
+    """The fast path sums the matrix (a BLAS product with ones, or torch's own reduction:
+    ``_backend.value_total``): a single NaN, +inf or -inf at any position, in either
+    memory order and across the kernels' block tails, still makes that sum non-finite
+    and the check raise."""
     from xpnet._validation import check_finite
 
     rng = np.random.default_rng(0)
