@@ -28,19 +28,22 @@ STATS = ("min", "max", "mean", "median", "stddev", "rounds")
 def load_runs(paths: Iterable[str | Path]) -> dict[str, Any]:
     """Merge pytest-benchmark JSON files into one dict: benchmarks, skipped, machine_info,
     runs. A ``results.json`` this module wrote is read back as it is (a committed report
-    can be rebuilt from its own results file)."""
+    can be rebuilt from its own results file). A cell found in several files (the same
+    test id, run again at the same commit) becomes one: see :func:`combine_repeats`."""
     merged: dict[str, Any] = {"benchmarks": [], "skipped": [], "machine_info": {}, "runs": []}
+    commits: list[str | None] = []  # per benchmark entry: the commit its run measured
     for path in paths:
         data = json.loads(Path(path).read_text())
         merged["machine_info"] = merged["machine_info"] or data.get("machine_info", {})
         if "runs" in data:
             for key in ("runs", "benchmarks", "skipped"):
                 merged[key] += data.get(key, [])
+            commits += [None] * len(data.get("benchmarks", []))
             continue
         merged["runs"].append(
             {k: data[k] for k in ("datetime", "version", "commit_info") if k in data}
         )
-        merged["benchmarks"] += [
+        benchmarks = [
             {
                 "name": b["name"],
                 "fullname": b["fullname"],
@@ -50,8 +53,60 @@ def load_runs(paths: Iterable[str | Path]) -> dict[str, Any]:
             }
             for b in data.get("benchmarks", [])
         ]
+        merged["benchmarks"] += benchmarks
+        commits += [(data.get("commit_info") or {}).get("id")] * len(benchmarks)
         merged["skipped"] += data.get("xpnet_skipped", [])
+    merged["benchmarks"] = combine_repeats(merged["benchmarks"], commits)
     return merged
+
+
+def combine_repeats(
+    benchmarks: list[dict[str, Any]], commits: list[str | None]
+) -> list[dict[str, Any]]:
+    """One entry per cell: the runs of a cell measured more than once (the same
+    ``fullname`` in several files) combined, in the order cells first appear.
+
+    A paired ratio (``extra_info["paired*"]``) is the *median run's* pair, the higher
+    of the two middle ones for an even count, with every run's ratio kept in its
+    ``runs`` (sorted): on a shared machine one process can meet another tenant's load
+    that its neighbour did not, and the median of several same-run ratios is not moved
+    by one such run (the way asv reports a median over processes). The stats are those
+    of the run with the smallest minimum (the minimum over all rounds, as for one run),
+    with ``stats["runs"]`` the number of runs. Runs at different commits measured
+    different code and are refused.
+
+    Raises
+    ------
+    SystemExit
+        When a cell's runs name different commits.
+    """
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, b in enumerate(benchmarks):
+        groups[b["fullname"]].append(i)
+    out = []
+    for name, idx in groups.items():
+        if len(idx) == 1:
+            out.append(benchmarks[idx[0]])
+            continue
+        seen = sorted({commits[i] or "?" for i in idx})
+        if len(seen) > 1:
+            raise SystemExit(
+                f"{name} was measured at {len(seen)} commits ({', '.join(c[:12] for c in seen)}); "
+                "runs are combined only when they measured the same code: pass the files "
+                "of one commit, or build a report per commit"
+            )
+        group = [benchmarks[i] for i in idx]
+        best = min(group, key=lambda b: b["stats"]["min"])
+        extra = dict(group[0]["extra_info"])
+        for key, rec in group[0]["extra_info"].items():
+            if key.startswith("paired") and isinstance(rec, dict) and "ratio" in rec:
+                recs = sorted(
+                    (b["extra_info"][key] for b in group if key in b["extra_info"]),
+                    key=lambda r: r["ratio"],
+                )
+                extra[key] = {**recs[len(recs) // 2], "runs": [r["ratio"] for r in recs]}
+        out.append({**best, "stats": {**best["stats"], "runs": len(group)}, "extra_info": extra})
+    return out
 
 
 def _file(b: dict[str, Any]) -> str:
@@ -224,12 +279,16 @@ def _auto_pick(cell: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
     if "auto_compiles" not in info:
         return {"auto_picks": None, "paired_torch_auto_vs_torch_cpu": None}
     if not info["auto_compiles"]:
-        eager = row["paired_torch_vs_torch_cpu"]
-        return {"auto_picks": "eager", "paired_torch_auto_vs_torch_cpu": eager}
+        return {
+            "auto_picks": "eager",
+            "paired_torch_auto_vs_torch_cpu": row["paired_torch_vs_torch_cpu"],
+            "paired_torch_auto_runs": row.get("paired_torch_runs"),
+        }
     compiled = row["paired_torch_compiled_vs_torch_cpu"]
     return {
         "auto_picks": "compiled" if compiled else "compiled (not run)",
         "paired_torch_auto_vs_torch_cpu": compiled,
+        "paired_torch_auto_runs": row.get("paired_torch_compiled_runs"),
     }
 
 
@@ -244,6 +303,7 @@ def peers(runs: dict[str, Any]) -> list[dict[str, Any]]:
                           ("torch_compiled", "torch:xpnet-compiled")):  # fmt: skip
             pair = c.get(cell, {}).get("paired_torch_cpu")
             row[f"paired_{key}_vs_torch_cpu"] = pair["ratio"] if pair else None
+            row[f"paired_{key}_runs"] = pair.get("runs") if pair else None
         pair = c.get("torch-cuda:xpnet-compiled", {}).get("paired_torch_cuda")
         row["paired_torch_cuda_compiled_vs_torch_cuda"] = pair["ratio"] if pair else None
         row.update(_auto_pick(c, row))
@@ -397,6 +457,7 @@ def paired_ratios(runs: dict[str, Any]) -> list[dict[str, Any]]:
                         "names": list(times),
                         "times_s": times,
                         "ratio": rec["ratio"],
+                        "runs": rec.get("runs"),
                         "compile_s": e.get("compile_s"),
                     }
                 )

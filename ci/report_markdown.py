@@ -28,7 +28,9 @@ INTRO = {  # the prose under the report's headings
     "paired": (
         "Each row times two callables in alternating blocks and keeps the minimum per call "
         "(`_common.paired_min`), so machine drift enters both; compile times, where a cell "
-        "compiled, are the first call's."
+        "compiled, are the first call's. A cell run in several processes (the same test id in "
+        "several result files of one commit) shows the median run's pair, with every "
+        "run's ratio after it."
     ),
     "tests": (
         "*failing where NumPy passes*: the same test id with the backend replaced passed on NumPy."
@@ -320,7 +322,10 @@ PAIRED = Section(
         "a / b": lambda r: " / ".join(r["names"]),
         "a": lambda r: _t(r["times_s"][r["names"][0]]),
         "b": lambda r: _t(r["times_s"][r["names"][1]]),
-        "ratio": lambda r: _x(r["ratio"]),
+        "ratio": lambda r: (
+            _x(r["ratio"])
+            + (f" (runs: {', '.join(f'{v:.3f}' for v in r['runs'])})" if r.get("runs") else "")
+        ),
         "compile": lambda r: f"{r['compile_s']:.1f} s" if r.get("compile_s") else None,
     },
     intro=INTRO["paired"],

@@ -120,6 +120,14 @@ def _dims(d: list[int]) -> str:
     return "x".join(map(str, d))
 
 
+def runs_note(runs: list[float] | None) -> str:
+    """The label's note for a paired ratio combined from several runs
+    (``report_analysis.combine_repeats``): ", median of 3 runs: 0.92-1.01×"; "" for one."""
+    if not runs or len(runs) < 2:
+        return ""
+    return f", median of {len(runs)} runs: {min(runs):.3g}–{max(runs):.3g}×"
+
+
 def _vec_speedup(model: str, n_x: int, m: int, backend: str = "numpy") -> Callable:
     def measure(s: dict[str, Any]) -> Figures:
         return [
@@ -220,7 +228,14 @@ def _vs_torch_cpu(backend: str) -> Callable:
         rows = [(p, p[key]) for p in s["peers"] if p.get(key)]
         if backend == "numpy" and not rows:  # a run without paired timings
             rows = [(p, p["vs_torch_cpu"]) for p in s["peers"] if p["vs_torch_cpu"]]
-        return [(f"{_dims(p['dims'])} m={p['m']} {p['dtype']}", r) for p, r in rows]
+        return [
+            (
+                f"{_dims(p['dims'])} m={p['m']} {p['dtype']}"
+                f"{runs_note(p.get(f'paired_{backend}_runs'))}",
+                r,
+            )
+            for p, r in rows
+        ]
 
     return measure
 
@@ -234,10 +249,13 @@ def _torch_auto_vs_torch_cpu(s: dict[str, Any]) -> Figures:
     out = []
     for p in s["peers"]:
         pick, ratio = p.get("auto_picks"), p.get("paired_torch_auto_vs_torch_cpu")
+        runs = p.get("paired_torch_auto_runs")
         if pick == "compiled (not run)":
             pick, ratio = "compiled cell not run, eager shown", p["paired_torch_vs_torch_cpu"]
+            runs = p.get("paired_torch_runs")
         if pick and ratio:
-            out.append((f"{_dims(p['dims'])} m={p['m']} {p['dtype']} ({pick})", ratio))
+            label = f"{_dims(p['dims'])} m={p['m']} {p['dtype']} ({pick}{runs_note(runs)})"
+            out.append((label, ratio))
     if not out:  # a run from before "auto" tiered up on torch: the eager pairs
         return _vs_torch_cpu("torch")(s)
     return out
@@ -351,7 +369,7 @@ def _paired(file: str, key: str, **where: Any) -> Callable:
                 for k in ("backend", "solver", "hidden", "dims", "m", "batch_size", "dtype")
                 if k in cell and k not in where
             )  # fmt: skip
-            out.append((label, r["ratio"]))
+            out.append((label + runs_note(r.get("runs")), r["ratio"]))
         return out
 
     return measure

@@ -354,6 +354,7 @@ def test_torch_target_reads_what_compile_auto_runs():
     assert analysis._auto_pick(cell(True), row) == {
         "auto_picks": "compiled",
         "paired_torch_auto_vs_torch_cpu": 0.9,
+        "paired_torch_auto_runs": None,  # one run: no list of runs
     }
     assert analysis._auto_pick(cell(None), row)["auto_picks"] is None  # an older run
     not_run = {**row, "paired_torch_compiled_vs_torch_cpu": None}
@@ -494,3 +495,81 @@ def test_the_torch_cuda_compiled_small_net_target_reads_its_pair():
     missed = {"peers": [{**peer, "paired_torch_cuda_compiled_vs_torch_cuda": 0.6}], "gpu_ran": True}
     assert row.evaluate(missed)["status"] == "MISSED"
     assert row.evaluate({"peers": [peer]})["status"] == targets.NO_GPU
+
+
+def _raw_run(path: Path, commit: str, cells: list[tuple[str, float, dict]]) -> Path:
+    """A pytest-benchmark JSON file of ``cells`` (test id, min seconds, extra_info)."""
+    stats = {"max": 1.0, "mean": 1.0, "median": 1.0, "stddev": 0.0, "rounds": 3}
+    benchmarks = [
+        {"name": name.split("::")[-1], "fullname": name, "params": {},
+         "stats": {**stats, "min": t}, "extra_info": extra}
+        for name, t, extra in cells
+    ]  # fmt: skip
+    path.write_text(json.dumps({"machine_info": {}, "commit_info": {"id": commit},
+                                "datetime": "2026-12-07", "version": "5",
+                                "benchmarks": benchmarks}))  # fmt: skip
+    return path
+
+
+def test_a_cell_run_in_several_processes_reads_its_median_run(tmp_path):
+    """The same cells in three result files of one commit (three processes) become one
+    cell each: its paired ratio is the median run's, every run's ratio is kept and shown,
+    and the targets judge the median. Before, each run was a separate cell, so a target
+    read the worst run (one process slowed by another tenant decided the row)."""
+    analysis = _load("report_analysis")
+    targets = sys.modules["targets"]
+    adam = "benchmarks/bench_optimizers.py::test_adam_epoch[torch-torch_nn-1024]"
+    peer = "benchmarks/bench_peers.py::test_peer[torch-xpnet-1024x1024x1024x1-m2048-float32]"
+    cell = {"backend": "torch", "peer": "torch_nn", "dims": [784, 128, 1], "m": 60_000,
+            "dtype": "float32", "batch_size": 1024, "optimizer": "adam"}  # fmt: skip
+    peer_cell = {"backend": "torch", "impl": "xpnet", "dims": [1024, 1024, 1024, 1],
+                 "m": 2048, "dtype": "float32", "auto_compiles": False}  # fmt: skip
+    files = [
+        _raw_run(
+            tmp_path / f"run{i}.json",
+            "c0ffee",
+            [
+                (
+                    adam,
+                    t,
+                    {**cell, "paired_torch_nn": {"xpnet_s": r, "torch_nn_s": 1.0, "ratio": r}},
+                ),
+                (
+                    peer,
+                    t,
+                    {**peer_cell, "paired_torch_cpu": {"xpnet_s": q, "torch_s": 1.0, "ratio": q}},
+                ),
+            ],
+        )  # fmt: skip
+        for i, (t, r, q) in enumerate([(0.30, 1.05, 0.99), (0.25, 0.93, 1.04), (0.27, 0.97, 0.98)])
+    ]
+    runs = analysis.load_runs(files)
+    assert len(runs["benchmarks"]) == 2 and len(runs["runs"]) == 3
+    ours = next(b for b in runs["benchmarks"] if b["fullname"] == adam)
+    assert ours["stats"]["min"] == 0.25 and ours["stats"]["runs"] == 3
+    rec = ours["extra_info"]["paired_torch_nn"]
+    assert rec["ratio"] == rec["xpnet_s"] == 0.97 and rec["runs"] == [0.93, 0.97, 1.05]
+    s = analysis.analyse(runs)
+    rows = {t["key"]: t for t in s["targets"]}
+    assert rows["adam_epoch_vs_torch"]["value"] == 0.97
+    assert rows["adam_epoch_vs_torch"]["status"] == "MET"
+    assert "median of 3 runs: 0.93–1.05×" in rows["adam_epoch_vs_torch"]["figure"]
+    assert rows["vs_torch_torch"]["value"] == 0.99
+    assert "(eager, median of 3 runs: 0.98–1.04×)" in rows["vs_torch_torch"]["figure"]
+    md = _flat(_load("report").render(runs, s, []))
+    assert "| 0.97× (runs: 0.930, 0.970, 1.050) |" in md
+    # two runs: the higher of the middle pair, never the better one
+    two = analysis.load_runs(files[:2])
+    assert two["benchmarks"][0]["extra_info"]["paired_torch_nn"]["ratio"] == 1.05
+    rows = {t["key"]: t for t in targets.evaluate(analysis.analyse(two))}
+    assert rows["adam_epoch_vs_torch"]["status"] == "MISSED"
+
+
+def test_runs_of_different_commits_are_not_combined(tmp_path):
+    analysis = _load("report_analysis")
+    name = "benchmarks/bench_optimizers.py::test_adam_epoch[numpy-torch_nn-64]"
+    a = _raw_run(tmp_path / "a.json", "aaaa", [(name, 1.0, {})])
+    b = _raw_run(tmp_path / "b.json", "bbbb", [(name, 1.0, {})])
+    with pytest.raises(SystemExit, match="measured at 2 commits"):
+        analysis.load_runs([a, b])
+    assert len(analysis.load_runs([a, a])["benchmarks"]) == 1
