@@ -265,6 +265,7 @@ def abstraction(runs: dict[str, Any]) -> list[dict[str, Any]]:
                 "ratio": _ratio(ours.get("t"), hand.get("t")),
                 "ratio_public": _ratio(public.get("t"), hand.get("t")),
                 "paired_ratio": ours.get("paired", {}).get("ratio"),
+                "paired_runs": ours.get("paired", {}).get("runs"),
             }
         )
     return out

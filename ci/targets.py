@@ -199,7 +199,8 @@ def _abstraction(dims: list[int], m: int) -> Callable:
         # judged on the interleaved (paired) ratio where the run measured one
         return [
             (
-                f"{a['dtype']}{', paired' if a['paired_ratio'] else ''}",
+                f"{a['dtype']}{', paired' if a['paired_ratio'] else ''}"
+                f"{runs_note(a.get('paired_runs'))}",
                 a["paired_ratio"] or a["ratio"],
             )
             for a in s["abstraction"]
@@ -214,7 +215,8 @@ def _abstraction_all(s: dict[str, Any]) -> Figures:
     cells of a few milliseconds drift apart on a loaded machine (11x seen on 2 cores)."""
     return [
         (
-            f"{_dims(a['dims'])} m={a['m']} {a['dtype']}{', paired' if a['paired_ratio'] else ''}",
+            f"{_dims(a['dims'])} m={a['m']} {a['dtype']}{', paired' if a['paired_ratio'] else ''}"
+            f"{runs_note(a.get('paired_runs'))}",
             a["paired_ratio"] or a["ratio"],
         )
         for a in s["abstraction"]

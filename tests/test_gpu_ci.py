@@ -557,6 +557,18 @@ def test_a_cell_run_in_several_processes_reads_its_median_run(tmp_path):
     assert rows["vs_torch_torch"]["value"] == 0.99
     assert "(eager, median of 3 runs: 0.98–1.04×)" in rows["vs_torch_torch"]["figure"]
     md = _flat(_load("report").render(runs, s, []))
+    # the abstraction pair too (its own analysis row)
+    tiny = "benchmarks/bench_abstraction.py::test_abstraction[numpy-xpnet-20x8x1-m128-float32]"
+    abstraction = [
+        _raw_run(tmp_path / f"abs{i}.json", "c0ffee", [(tiny, 1e-4, {
+            "backend": "numpy", "impl": "xpnet", "dims": [20, 8, 1], "m": 128,
+            "dtype": "float32", "paired": {"xpnet_s": r, "handwritten_s": 1.0, "ratio": r}})])
+        for i, r in enumerate([1.2, 1.1, 1.14])
+    ]  # fmt: skip
+    row = analysis.analyse(analysis.load_runs(abstraction))["targets"]
+    row = next(t for t in row if t["key"] == "abstraction_tiny")
+    assert row["value"] == 1.14 and row["status"] == "MET"
+    assert row["figure"] == "float32, paired, median of 3 runs: 1.1–1.2×: 1.14×"
     assert "| 0.97× (runs: 0.930, 0.970, 1.050) |" in md
     # two runs: the higher of the middle pair, never the better one
     two = analysis.load_runs(files[:2])
