@@ -60,16 +60,40 @@ def test_native_relu_keeps_nan(xp, device):
 
 
 def test_which_backends_get_native_kernels(xp):
-    """torch (CPU or CUDA) gets its own kernels for the vectorized step; every other
-    backend, and the loop forms everywhere, keep the Array API functions unchanged (the
-    same objects)."""
+    """torch (CPU or CUDA) gets its own kernels for the vectorized step, NumPy the two
+    mask casts by the array's own method (ReLU's backward step, the sigmoid); every
+    other backend, and the loop forms everywhere, keep the Array API functions
+    unchanged (the same objects)."""
     for impl in ("loops", "per_example"):
         kept = native_activations(HIDDEN, xp, impl=impl)
         assert len(kept) == len(HIDDEN) and all(n is a for n, a in zip(kept, HIDDEN, strict=True))
     got = native_activations(HIDDEN, xp)
     is_torch = array_api_compat.is_torch_namespace(xp)
+    is_numpy = array_api_compat.is_numpy_namespace(xp)
     for act, new in zip(HIDDEN, got, strict=True):
         if is_torch and act.name != "linear":
             assert new.fn is not act.fn and new.fused is not act.fused
+        elif is_numpy and act.name == "relu":
+            assert new.fn is act.fn and new.fused is not act.fused
+        elif is_numpy and act.name == "sigmoid":
+            assert new.fn is not act.fn and new.fused is act.fused
         else:
             assert new is act
+
+
+def test_numpy_native_kernels_are_the_array_api_forms_bit_for_bit():
+    """NumPy's two replacements differ from the Array API forms only in how the mask
+    is cast, so a training step gives the same bits with them as without."""
+    import array_api_compat.numpy as xp
+
+    rng = np.random.default_rng(3)
+    for dtype in (np.float32, np.float64):
+        Zb = np.concatenate([Z, rng.standard_normal((1, 50)) * 30], axis=1).astype(dtype)
+        dA = rng.standard_normal(Zb.shape).astype(dtype)
+        for act in (ACTIVATIONS["relu"], ACTIVATIONS["sigmoid"]):
+            (native,) = native_activations([act], xp)
+            A = act.g(Zb, xp=xp)
+            np.testing.assert_array_equal(native.g(Zb, xp=xp), A)
+            np.testing.assert_array_equal(
+                native.backprop(dA, Zb, A, xp=xp), act.backprop(dA, Zb, A, xp=xp)
+            )

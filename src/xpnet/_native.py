@@ -30,14 +30,21 @@ sigmoid. One difference at non-finite input: where A <= 0, ``threshold_backward`
 gives 0 even for an infinite or NaN dA, where ``dA * 0`` gives NaN; a step that
 meets an infinite dA has diverged either way, and its cost says so.
 
+On NumPy the formulas are already its fastest forms (``astype(Z > 0) * dA`` takes
+65 µs against 130 µs for ``sign(A) * dA``), but the two activations that cast a mask,
+ReLU's backward step and the sigmoid, cast it with the array's own ``astype`` instead
+of array-api-compat's ``astype`` function, which checks its arguments first (3.2 µs a
+call against 1.3 µs on a (8, 128) array): the same operations, so the same bits, and
+3.4 % less time for the whole [20, 8, 1] step at m = 128 (paired against the Array API
+form on the 2-core CPU), a step whose ~75 µs are mostly per-call costs.
+
 Only the ``"vectorized"`` implementation uses them (the loop forms keep the course's
 scalar functions), and only the training step: ``forward``, ``backward`` and the
 other public functions of the functional API keep the pure Array API kernels.
-NumPy, Dask and array_api_strict have nothing faster to offer (NumPy's
-``astype(Z > 0) * dA`` is already its fastest form, 65 µs against 130 µs for
-``sign(A) * dA``); JAX compiles the step, where XLA fuses the element-wise work
-itself; CuPy has element-wise kernels of its own (``cupy.ElementwiseKernel``), not
-written here until they can be measured on a GPU.
+Dask's blocks run the NumPy step. array_api_strict has nothing faster to offer; JAX
+compiles the step, where XLA fuses the element-wise work itself; CuPy has element-wise
+kernels of its own (``cupy.ElementwiseKernel``), not written here until they can be
+measured on a GPU.
 """
 
 from __future__ import annotations
@@ -93,6 +100,20 @@ def _torch_kernels() -> dict[str, tuple[Callable[..., Any], Callable[..., Any]]]
     }
 
 
+@functools.cache
+def _numpy_kernels() -> dict[str, tuple[Callable[..., Any] | None, Callable[..., Any] | None]]:
+    """activation name -> (g, backprop) for NumPy; None keeps the Array API function."""
+
+    def relu_backprop(dA, Z, A, *, xp):
+        return dA * (Z > 0).astype(Z.dtype)  # activations._relu_prime, cast by the array
+
+    def sigmoid(Z, *, xp):  # activations.sigmoid, the mask cast by the array
+        E = xp.exp(-xp.abs(Z))
+        return (E + (Z >= 0).astype(Z.dtype) * (1 - E)) / (1 + E)
+
+    return {"relu": (None, relu_backprop), "sigmoid": (sigmoid, None)}
+
+
 def native_activations(
     activations: Sequence[Activation], xp: Any, *, impl: str = "vectorized"
 ) -> list[Activation]:
@@ -101,13 +122,20 @@ def native_activations(
     ``"vectorized"``; otherwise the same activations (the loop forms apply g to
     scalars, as the course writes them). The replacements keep each activation's name
     and parameters, so ``to_spec`` and saving are unchanged."""
-    if impl != "vectorized" or not array_api_compat.is_torch_namespace(xp):
+    if impl != "vectorized":
         return list(activations)
-    kernels = _torch_kernels()
+    if array_api_compat.is_torch_namespace(xp):
+        kernels = _torch_kernels()
+    elif array_api_compat.is_numpy_namespace(xp):
+        kernels = _numpy_kernels()
+    else:
+        return list(activations)
     out = []
     for act in activations:
-        native = kernels.get(act.name)
-        if native is not None:
-            act = dataclasses.replace(act, fn=native[0], fused=native[1])
+        g, backprop = kernels.get(act.name, (None, None))
+        if g is not None:
+            act = dataclasses.replace(act, fn=g)
+        if backprop is not None:
+            act = dataclasses.replace(act, fused=backprop)
         out.append(act)
     return out
