@@ -434,6 +434,32 @@ def test_the_adam_epoch_targets_read_only_the_m_60000_cells():
     assert row.evaluate({"paired": [pair]})["status"] == "MET"
 
 
+def test_the_adam_epochs_gpu_cells_have_their_own_row():
+    """Issue 9 asks for <= 1.0x on NumPy and the torch backend, and for the GPU cells
+    beside them: the CPU row reads only the CPU backends, the GPU row (figures given)
+    every GPU backend, and reads "not run" without a GPU."""
+    targets = _targets()
+    cell = {"dims": [784, 128, 1], "m": 60_000, "batch_size": 64, "dtype": "float32"}
+
+    def pair(backend, ratio):
+        return {"file": "bench_optimizers", "key": "paired_torch_nn", "ratio": ratio,
+                "cell": {**cell, "backend": backend}}  # fmt: skip
+
+    cpu = next(t for t in targets.TARGETS if t.key == "adam_epoch_vs_torch")
+    gpu = next(t for t in targets.TARGETS if t.key == "adam_epoch_gpu")
+    s = {"paired": [pair("numpy", 0.6), pair("torch", 0.8), pair("torch-cuda", 3.0)],
+         "gpu_ran": True}  # fmt: skip
+    row = cpu.evaluate(s)
+    assert row["status"] == "MET" and row["value"] == 0.8 and "cuda" not in row["figure"]
+    assert "numpy 784x128x1 batch_size=64" in row["figure"]
+    assert gpu.evaluate(s)["status"] == targets.NOT_MEASURED  # CuPy has no cell
+    s["paired"].append(pair("cupy", 1.5))
+    row = gpu.evaluate(s)
+    assert row["status"] == "MET" and row["goal"] == "given"
+    assert "torch-cuda 784x128x1 batch_size=64 float32: 3×" in row["figure"]
+    assert gpu.evaluate({"paired": s["paired"][:2]})["status"] == targets.NO_GPU
+
+
 def test_gpu_rows_ask_for_every_gpu_backend():
     """torch-cuda skipping all its tests, or a roofline cell on CuPy alone, read MET: a
     backend with nothing to show was left out of the row."""

@@ -23,6 +23,9 @@
 #           tests/conftest.py, float32 matmuls at full precision, no memory preallocation),
 #           in XPNET_GPU_TEST_WORKERS pytest-xdist processes, not the slow ones, each test
 #           at most 120 s: OUT/junit.xml, OUT/tests.log
+#   optimizers (part bench) the Adam epoch's GPU cells (issue 9): xpnet on CuPy and
+#           torch-CUDA against torch nn + Adam on CUDA, m = 60,000, batches of 64 and 1024;
+#           after the tests, so a deadline cuts it first: OUT/raw/optimizers.json
 #   report  ci/report.py over OUT/raw/*.json (+ OUT/junit.xml): OUT/report.md,
 #           OUT/results.json, OUT/speedups.json, the plots
 #
@@ -31,7 +34,8 @@
 # lends 15 minutes in all, the machine's start included):
 #   setup 20 + env 10 + roofline 45 (~10 cells, 2 s paired each) + peers 100 (20 cells,
 #   two torch.compile ~20 s each) + latency 40 + dot 20 + vectorization 90 (~170 cells, GPU
-#   loop cells estimated over 0.1 s skipped, labelled) + tests 150 + report 20   ~ 495 s
+#   loop cells estimated over 0.1 s skipped, labelled) + tests 150 + report 20   ~ 495 s,
+#   then the Adam epoch's GPU cells (45: 4 cells, ~10 s each) with whatever time is left
 # A deadline shrinks each step's limit to what is left (keeping 45 s for the report).
 # The per-suite limits are the XPNET_GPU_T_* variables below; a suite that reaches its
 # limit keeps the cells it finished, and the report lists what is missing.
@@ -68,6 +72,7 @@ log="$out/run.log"
 # Per-suite time limits (seconds) and the pytest-benchmark settings of a GPU run.
 : "${XPNET_GPU_T_TESTS:=150}" "${XPNET_GPU_T_VECTORIZATION:=90}" "${XPNET_GPU_T_DOT:=20}"
 : "${XPNET_GPU_T_ROOFLINE:=45}" "${XPNET_GPU_T_LATENCY:=40}" "${XPNET_GPU_T_PEERS:=100}"
+: "${XPNET_GPU_T_OPTIMIZERS:=45}"
 : "${XPNET_GPU_TEST_WORKERS:=6}"                 # pytest-xdist processes (16 cores, 1 GPU)
 : "${XPNET_GPU_VEC_M:=1,10,100,1000,10000,100000}" "${XPNET_GPU_VEC_NX:=10,1000}"
 : "${XPNET_GPU_BACKENDS:=cupy,torch-cuda}"       # GPU backends of the benchmarks
@@ -205,6 +210,13 @@ if [ "$part" = all ] || [ "$part" = tests ]; then
         "$PY" -m pytest tests -q -rs -p no:cacheprovider -m "not slow" \
         -k "${XPNET_GPU_TESTS_K:-numpy or cupy or torch-cuda or jax}" \
         -n "$XPNET_GPU_TEST_WORKERS" -p timeout --timeout=120 --junitxml="$out/junit.xml"
+fi
+
+# ----------------------------------------------------------------------------- bench, last
+# The Adam epoch's GPU cells (issue 9) after the tests: the first work a deadline cuts.
+if [ "$part" = all ] || [ "$part" = bench ]; then
+    step optimizers 4 "$XPNET_GPU_T_OPTIMIZERS" bench_suite optimizers "$gpu" \
+        -k "${XPNET_GPU_OPTIMIZERS_K:-cupy or cuda}"
 fi
 
 # ----------------------------------------------------------------------------- report
