@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -502,6 +503,7 @@ def test_a_suite_stopped_at_its_time_limit_keeps_its_finished_cells(tmp_path):
         [sys.executable, "-m", "pytest", "bench_stop.py", "-q", "-p", "no:cacheprovider",
          f"--benchmark-json={out}"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},  # not -n's
     )  # fmt: skip
     assert done.returncode == 2, done.stdout + done.stderr  # interrupted, as at a limit
     data = json.loads(out.read_text())
