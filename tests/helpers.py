@@ -1,7 +1,8 @@
-"""Assertions shared by the tests."""
+"""Assertions and helpers shared by the tests."""
 
 from __future__ import annotations
 
+import os
 from types import ModuleType
 from typing import Any
 
@@ -19,6 +20,13 @@ def assert_on(a: Any, xp: ModuleType, device: Any) -> None:
     assert array_api_compat.device(a) == device, (
         f"expected device {device!r}, got {array_api_compat.device(a)!r}"
     )
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a pytest run that a test starts itself, without the parent's
+    ``PYTEST_*`` variables: under ``pytest -n`` a worker's xdist variables reached the
+    child session, which then wrote no benchmark JSON and no report."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}, **extra}
 
 
 def tol(dtype: str) -> float:

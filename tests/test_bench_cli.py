@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import child_env
 
 from xpnet import cli
 
@@ -31,10 +32,7 @@ def _needs_bench_extra() -> None:
 
 def _pytest(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     path = os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])
-    # not the parent's pytest(-xdist) variables: under ``pytest -n`` a worker's
-    # PYTEST_XDIST_WORKER made the child session behave as a worker (no JSON, no report)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env["PYTHONPATH"] = path
+    env = child_env(PYTHONPATH=path)
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
         cwd=cwd,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import os
 import re
 import shutil
 import subprocess
@@ -23,6 +22,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import child_env
 
 ROOT = Path(__file__).resolve().parents[1]
 GPU_DIR = ROOT / "ci" / "gpu"
@@ -503,7 +503,7 @@ def test_a_suite_stopped_at_its_time_limit_keeps_its_finished_cells(tmp_path):
         [sys.executable, "-m", "pytest", "bench_stop.py", "-q", "-p", "no:cacheprovider",
          f"--benchmark-json={out}"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
-        env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},  # not -n's
+        env=child_env(),
     )  # fmt: skip
     assert done.returncode == 2, done.stdout + done.stderr  # interrupted, as at a limit
     data = json.loads(out.read_text())
